@@ -1,0 +1,1 @@
+"""Learned coding: sentence encoders, classification heads, training and evaluation."""

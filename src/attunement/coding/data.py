@@ -1,0 +1,327 @@
+"""Reading coded utterances for training and evaluation.
+
+Two input shapes:
+
+* **JSONL** in the project corpus format: one object per line with ``role``, ``text`` and
+  any of ``codes`` (list of binary codes; ``[]`` = coded, none apply), ``empathy``
+  (code → ``none``/``weak``/``strong`` or 0/1/2), ``behaviour``; optional ``id``, ``group``
+  (session), ``context`` (``[{role, text}]``, oldest first). Without ``context`` the
+  previous records of the same group are used.
+* **CSV**, a coded transcript: columns ``role`` (or ``speaker`` holding roles), ``text``,
+  ``codes`` (separated by ``;``, ``|`` or ``,``), optional ``session``/``session_id``/
+  ``group``, empathy columns named by their code, ``behaviour``. Rows are in session
+  order; context is the previous rows of the same session.
+
+A lab's own code names are mapped or declared with a codebook map (TOML)::
+
+    [map]                 # their name = our code id
+    "WITHDRAW-MIN" = "W_MINIMAL"
+    [codes]               # their own binary codes = the role they apply to
+    CHANGE_TALK = "client"
+
+Errors name the file and line, never the utterance text.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from attunement.coding.features import Item
+from attunement.errors import SchemaError
+from attunement.model import default_codebook
+
+CONTEXT_TURNS = 3
+LEVELS = ("none", "weak", "strong")
+_ROLE_ALIASES = {
+    "therapist": "therapist",
+    "t": "therapist",
+    "counselor": "therapist",
+    "counsellor": "therapist",
+    "th": "therapist",
+    "clinician": "therapist",
+    "client": "client",
+    "c": "client",
+    "patient": "client",
+    "cl": "client",
+}
+_CSV_KNOWN = {
+    "role",
+    "speaker",
+    "text",
+    "codes",
+    "session",
+    "session_id",
+    "group",
+    "transcript_id",
+    "behaviour",
+    "behavior",
+    "id",
+    "utterance_id",
+    "start",
+    "end",
+    "timestamp",
+    "line",
+    "annotator",
+    "annotator_id",
+    "setting",
+}
+_SESSION_COLS = ("session", "session_id", "group", "transcript_id")
+
+
+class CodebookMap(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    map: dict[str, str] = {}
+    codes: dict[str, Literal["client", "therapist"]] = {}
+
+
+@dataclass
+class Example:
+    """One coded utterance. ``codes`` None means the binary codes were not coded."""
+
+    id: str
+    group: str
+    item: Item
+    codes: set[str] | None
+    empathy: dict[str, str]
+    behaviour: str | None
+    where: str
+
+
+@dataclass
+class Resolver:
+    """Turns a lab's code names into model code ids and knows each code's role."""
+
+    mapping: dict[str, str]
+    roles: dict[str, str]
+    empathy: frozenset[str]
+    behaviours: frozenset[str]
+
+    def code(self, raw: str, where: str) -> str:
+        code = self.mapping.get(raw, raw)
+        if code not in self.roles:
+            raise SchemaError(
+                f"unknown code {code!r}; map or declare it with --codebook", where=where
+            )
+        return code
+
+
+def load_codebook_map(path: Path | None) -> Resolver:
+    cb = default_codebook()
+    roles = {
+        c.id: c.role
+        for c in cb.code
+        if c.family in ("withdrawal", "confrontation", "client_flag", "resolution", "failure")
+    }
+    mapping: dict[str, str] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            cm = CodebookMap.model_validate(raw)
+        except OSError as exc:
+            raise SchemaError(
+                f"cannot read codebook map ({exc.strerror})", where=str(path)
+            ) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SchemaError(f"not a valid TOML file ({exc})", where=str(path)) from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise SchemaError(f"{loc}: {first['msg']}", where=str(path)) from None
+        roles.update(cm.codes)
+        mapping = dict(cm.map)
+    return Resolver(
+        mapping=mapping,
+        roles=roles,
+        empathy=frozenset(cb.ids("empathy")),
+        behaviours=frozenset(cb.ids("behaviour")),
+    )
+
+
+def _role(value: object, where: str) -> str:
+    role = _ROLE_ALIASES.get(str(value).strip().lower())
+    if role is None:
+        raise SchemaError("role must be 'therapist' or 'client'", where=where)
+    return role
+
+
+def _level(value: object, where: str) -> str:
+    v = str(value).strip().lower()
+    if v in ("0", "1", "2"):
+        return LEVELS[int(v)]
+    if v == "":
+        return "none"
+    if v not in LEVELS:
+        raise SchemaError("empathy level must be none/weak/strong or 0/1/2", where=where)
+    return v
+
+
+def _split_codes(value: str) -> list[str]:
+    for sep in (";", "|"):
+        value = value.replace(sep, ",")
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def read_examples(path: Path, resolver: Resolver | None = None) -> list[Example]:
+    """Read a JSONL or CSV file, or every ``*.jsonl``/``*.csv`` in a folder."""
+    resolver = resolver or load_codebook_map(None)
+    path = Path(path)
+    if path.is_dir():
+        files = sorted([*path.glob("*.jsonl"), *path.glob("*.csv")])
+        if not files:
+            raise SchemaError("folder holds no .jsonl or .csv files", where=str(path))
+    elif path.is_file():
+        files = [path]
+    else:
+        raise SchemaError("no such file or folder", where=str(path))
+    out: list[Example] = []
+    for f in files:
+        out.extend(
+            _read_csv(f, resolver) if f.suffix.lower() == ".csv" else _read_jsonl(f, resolver)
+        )
+    if not out:
+        raise SchemaError("no coded utterances found", where=str(path))
+    return out
+
+
+def data_hash(path: Path) -> str:
+    """sha256 over the bytes of the file(s) read, so a card names its exact data."""
+    path = Path(path)
+    files = sorted([*path.glob("*.jsonl"), *path.glob("*.csv")]) if path.is_dir() else [path]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _context_from(history: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(history[-CONTEXT_TURNS:])
+
+
+def _read_jsonl(path: Path, res: Resolver) -> list[Example]:
+    out: list[Example] = []
+    history: dict[str, list[tuple[str, str]]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SchemaError(f"cannot read ({exc.__class__.__name__})", where=str(path)) from None
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name} line {n}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            raise SchemaError("not valid JSON", where=where) from None
+        if not isinstance(rec, dict):
+            raise SchemaError("each line must be a JSON object", where=where)
+        out.append(_from_record(rec, res, where, history, default_id=f"{path.stem}:{n}"))
+    return out
+
+
+def _from_record(
+    rec: dict[str, Any],
+    res: Resolver,
+    where: str,
+    history: dict[str, list[tuple[str, str]]],
+    default_id: str,
+) -> Example:
+    if not isinstance(rec.get("text"), str):
+        raise SchemaError("missing or non-text field 'text'", where=where)
+    if "role" not in rec:
+        raise SchemaError("missing field 'role'", where=where)
+    role = _role(rec["role"], where)
+    group = str(rec.get("group", "_"))
+    ctx_raw = rec.get("context")
+    if ctx_raw is None:
+        context = _context_from(history.get(group, []))
+    else:
+        if not isinstance(ctx_raw, list) or not all(
+            isinstance(c, dict) and isinstance(c.get("text"), str) for c in ctx_raw
+        ):
+            raise SchemaError("'context' must be a list of {role, text}", where=where)
+        context = [(_role(c.get("role"), where), c["text"]) for c in ctx_raw]
+    history.setdefault(group, []).append((role, rec["text"]))
+    codes: set[str] | None = None
+    if "codes" in rec:
+        if not isinstance(rec["codes"], list):
+            raise SchemaError("'codes' must be a list", where=where)
+        codes = {res.code(str(c), where) for c in rec["codes"]}
+    empathy: dict[str, str] = {}
+    emp = rec.get("empathy") or {}
+    if not isinstance(emp, dict):
+        raise SchemaError("'empathy' must be an object", where=where)
+    for k, v in emp.items():
+        code = res.mapping.get(str(k), str(k))
+        if code not in res.empathy:
+            raise SchemaError(f"unknown empathy code {code!r}", where=where)
+        empathy[code] = _level(v, where)
+    behaviour = rec.get("behaviour")
+    if behaviour is not None:
+        behaviour = res.mapping.get(str(behaviour), str(behaviour))
+        if behaviour not in res.behaviours:
+            raise SchemaError(f"unknown behaviour {behaviour!r}", where=where)
+    return Example(
+        id=str(rec.get("id", default_id)),
+        group=group,
+        item=Item(role=role, text=rec["text"], context=context),
+        codes=codes,
+        empathy=empathy,
+        behaviour=behaviour,
+        where=where,
+    )
+
+
+def _read_csv(path: Path, res: Resolver) -> list[Example]:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+            header = list(rows[0].keys()) if rows else []
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise SchemaError(f"cannot read CSV ({exc.__class__.__name__})", where=str(path)) from None
+    if not rows:
+        raise SchemaError("CSV has no rows", where=str(path))
+    cols = {c: c.strip().lower() for c in header if c is not None}
+    empathy_cols = {
+        c: res.mapping.get(c.strip(), c.strip())
+        for c in cols
+        if res.mapping.get(c.strip(), c.strip()) in res.empathy
+    }
+    unknown = [c for c, low in cols.items() if low not in _CSV_KNOWN and c not in empathy_cols]
+    if unknown:
+        raise SchemaError(f"unknown column(s): {', '.join(unknown)}", where=str(path))
+    by_low = {low: c for c, low in cols.items()}
+    if "text" not in by_low or not ({"role", "speaker"} & set(by_low)):
+        raise SchemaError("CSV needs columns 'text' and 'role' (or 'speaker')", where=str(path))
+    role_col = by_low.get("role", by_low.get("speaker", ""))
+    sess_col = next((by_low[s] for s in _SESSION_COLS if s in by_low), None)
+    beh_col = by_low.get("behaviour", by_low.get("behavior"))
+    rows_out: list[dict[str, Any]] = []
+    for row in rows:
+        rec: dict[str, Any] = {"role": row.get(role_col, ""), "text": row.get(by_low["text"]) or ""}
+        if sess_col:
+            rec["group"] = row.get(sess_col) or "_"
+        if "id" in by_low and row.get(by_low["id"]):
+            rec["id"] = row[by_low["id"]]
+        if "codes" in by_low:
+            rec["codes"] = _split_codes(row.get(by_low["codes"]) or "")
+        emp = {code: row[c] for c, code in empathy_cols.items() if (row.get(c) or "").strip()}
+        if emp:
+            rec["empathy"] = emp
+        if beh_col and (row.get(beh_col) or "").strip():
+            rec["behaviour"] = row[beh_col].strip()
+        rows_out.append(rec)
+    history: dict[str, list[tuple[str, str]]] = {}
+    return [
+        _from_record(rec, res, f"{path.name} line {n}", history, default_id=f"{path.stem}:{n}")
+        for n, rec in enumerate(rows_out, start=2)
+    ]

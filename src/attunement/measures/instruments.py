@@ -1,0 +1,256 @@
+"""Questionnaires as validated data.
+
+An instrument (PHQ-9, GAD-7, the project's alliance and rupture checks, or a clinic's own
+licensed questionnaire) is a TOML or JSON file: items, response options and their values,
+scoring, the missing-item rule, bands, cutoff, norms for reliable change, codes (LOINC) and
+a license note. Keeping instruments as data means a clinic can add its own licensed
+definition without touching code, and a malformed file fails at load with a
+:class:`~attunement.errors.SchemaError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from attunement.errors import SchemaError
+
+Role = Literal["outcome", "alliance", "rupture", "other"]
+
+
+class Option(BaseModel):
+    """One response option: what the client sees and the value it scores as."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: float
+    label: str
+    code: str | None = Field(None, description="Answer code, e.g. LOINC 'LA6568-5'.")
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    text: str
+    type: Literal["choice", "text"] = "choice"
+    code: str | None = None
+    reverse: bool = Field(False, description="Reverse-keyed: scores as (min + max) − value.")
+    optional: bool = Field(False, description="A blank answer does not count as missing.")
+    scored: bool = Field(True, description="Counts toward the total.")
+    options: tuple[Option, ...] | None = Field(None, description="Overrides the shared options.")
+
+
+class Scoring(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal["sum", "mean"]
+    subscales: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class MissingRule(BaseModel):
+    """What to do with blank items: ``prorate`` up to ``max_missing`` blanks, else refuse.
+
+    For a sum, prorating means mean-of-answered × number of items (rounded); for a mean it
+    is the mean of the answered items. ``refuse`` scores only complete administrations.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: Literal["prorate", "refuse"]
+    max_missing: int = Field(ge=0)
+
+
+class Band(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: float
+    max: float
+    label: str
+
+
+class Cutoff(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: float
+    meaning: str = ""
+
+
+class Norms(BaseModel):
+    """Reliability and reference-sample statistics for Jacobson–Truax change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reliability: float | None = Field(None, gt=0.0, lt=1.0)
+    reliability_kind: str | None = None
+    reliability_source: str | None = None
+    sd: float | None = Field(None, gt=0.0, description="SD of a reference (intake) sample.")
+    sd_source: str | None = None
+    functional_mean: float | None = None
+    functional_sd: float | None = Field(None, gt=0.0)
+    functional_source: str | None = None
+    dysfunctional_mean: float | None = None
+    dysfunctional_sd: float | None = Field(None, gt=0.0)
+    dysfunctional_source: str | None = None
+    sudden_gain_threshold: float | None = Field(None, gt=0.0)
+
+
+class Codes(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    system: str
+    panel: str | None = None
+    panel_display: str | None = None
+    total: str | None = None
+    total_display: str | None = None
+
+
+class ItemFlag(BaseModel):
+    """An item whose endorsement the clinician must see (e.g. PHQ-9 item 9)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item: str
+    at_least: float
+    label: str
+
+
+class Instrument(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    title: str
+    version: str
+    role: Role = "other"
+    higher_is: Literal["worse", "better"]
+    stem: str = ""
+    license: str
+    references: tuple[str, ...] = ()
+    codes: Codes | None = None
+    options: tuple[Option, ...] = ()
+    items: tuple[Item, ...] = Field(min_length=1)
+    scoring: Scoring
+    missing: MissingRule
+    bands: tuple[Band, ...] = ()
+    cutoff: Cutoff | None = None
+    norms: Norms = Field(default_factory=Norms)
+    flags: tuple[ItemFlag, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Instrument:
+        ids = [i.id for i in self.items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("items: duplicate item id")
+        for item in self.items:
+            if item.type == "choice" and not (item.options or self.options):
+                raise ValueError(f"items.{item.id}: a choice item needs options")
+        for name, members in self.scoring.subscales.items():
+            unknown = [m for m in members if m not in ids]
+            if unknown:
+                raise ValueError(f"scoring.subscales.{name}: unknown item {unknown[0]!r}")
+        for flag in self.flags:
+            if flag.item not in ids:
+                raise ValueError(f"flags: unknown item {flag.item!r}")
+        if not self.scored_items:
+            raise ValueError("items: no scored choice item")
+        if self.missing.max_missing > len(self.scored_items):
+            raise ValueError("missing.max_missing: larger than the number of scored items")
+        for a, b in zip(self.bands, self.bands[1:], strict=False):
+            if b.min <= a.max:
+                raise ValueError(f"bands: {b.label!r} overlaps or is out of order")
+        return self
+
+    # --- derived views ------------------------------------------------------------
+    def item(self, item_id: str) -> Item:
+        for i in self.items:
+            if i.id == item_id:
+                return i
+        raise KeyError(item_id)
+
+    def options_for(self, item: Item) -> tuple[Option, ...]:
+        return item.options or self.options
+
+    @property
+    def scored_items(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.scored and i.type == "choice")
+
+    def item_range(self, item: Item) -> tuple[float, float]:
+        values = [o.value for o in self.options_for(item)]
+        return min(values), max(values)
+
+    @property
+    def score_range(self) -> tuple[float, float]:
+        """Lowest and highest possible total."""
+        lows, highs = zip(*(self.item_range(i) for i in self.scored_items), strict=True)
+        if self.scoring.method == "sum":
+            return float(sum(lows)), float(sum(highs))
+        return float(min(lows)), float(max(highs))
+
+    def band(self, score: float) -> str | None:
+        for b in self.bands:
+            if b.min <= score <= b.max:
+                return b.label
+        # mean scores can fall between integer-edged bands (e.g. 4.5): take the last band
+        # whose lower edge is at or below the score
+        below = [b for b in self.bands if b.min <= score]
+        return below[-1].label if below else None
+
+
+def _parse(data: bytes, where: str) -> Instrument:
+    try:
+        raw = json.loads(data) if where.endswith(".json") else tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SchemaError(f"not valid TOML/JSON ({type(exc).__name__})", where=where) from None
+    try:
+        return Instrument.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        raise SchemaError(f"field {field}: {err['msg']}", where=where) from None
+
+
+def load_instrument(path: Path) -> Instrument:
+    """Load and validate one instrument file (``.toml`` or ``.json``)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SchemaError(f"cannot read instrument ({exc.strerror})", where=str(path)) from None
+    return _parse(data, str(path))
+
+
+@cache
+def bundled_instruments() -> dict[str, Instrument]:
+    """The instruments shipped with Attunement, by id."""
+    out: dict[str, Instrument] = {}
+    folder = resources.files("attunement.measures") / "instruments"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".toml", ".json")):
+            inst = _parse(entry.read_bytes(), f"instruments/{entry.name}")
+            out[inst.id] = inst
+    return out
+
+
+def instrument_set(extra_dirs: Iterable[Path] = ()) -> dict[str, Instrument]:
+    """Bundled instruments plus a clinic's own files (same id overrides the bundled one)."""
+    out = dict(bundled_instruments())
+    for folder in extra_dirs:
+        for path in sorted(folder.glob("*.toml")) + sorted(folder.glob("*.json")):
+            inst = load_instrument(path)
+            out[inst.id] = inst
+    return out
+
+
+def get_instrument(instrument_id: str) -> Instrument:
+    try:
+        return bundled_instruments()[instrument_id]
+    except KeyError:
+        known = ", ".join(bundled_instruments())
+        raise SchemaError(f"unknown instrument {instrument_id!r}; known: {known}") from None

@@ -1,0 +1,179 @@
+"""The normalized session: what every reader produces and every analyzer annotates.
+
+Four nouns, as in ConvoKit: a :class:`Session` holds :class:`Speaker` s and
+:class:`Utterance` s; analyzers attach :class:`Annotation` s (codes) to utterances, numeric
+``features`` per utterance, summary ``metrics`` per analyzer, and rupture
+:class:`~attunement.model.episode.Episode` s. Core fields are fixed; anything a reader or
+analyzer wants to carry beyond them goes into ``meta`` / ``features`` / ``metrics`` so
+that the JSON schema stays stable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from attunement.model.episode import Episode
+
+SCHEMA_VERSION = "attunement.session/1"
+
+
+class Role(StrEnum):
+    """Every participant is either a therapist or a client (couples, families, groups
+    have several clients; co-therapy has several therapists)."""
+
+    THERAPIST = "therapist"
+    CLIENT = "client"
+
+
+class Speaker(BaseModel):
+    """A participant, identified by the label the transcript uses for them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Speaker label as written in the transcript, e.g. 'Dr. Lee'.")
+    role: Role
+    role_confidence: float = Field(
+        1.0, ge=0.0, le=1.0, description="1.0 when the user named the role; lower when inferred."
+    )
+
+
+class Annotation(BaseModel):
+    """One code on one utterance, from a model, a rule or a human coder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="Codebook identifier, e.g. 'W_MINIMAL' or 'E_EXPLORATION'.")
+    probability: float = Field(1.0, ge=0.0, le=1.0)
+    level: str | None = Field(None, description="For graded codes: 'weak' or 'strong'.")
+    source: str = Field("human", description="'human' or '<analyzer name>@<version>'.")
+    note: str | None = Field(None, description="Why the code applies, for the clinician.")
+
+
+class Utterance(BaseModel):
+    """One speaker turn (consecutive cues of one speaker are merged by the readers)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="Stable id within the session: 'u0001', 'u0002', …")
+    index: int = Field(ge=0)
+    speaker: str
+    role: Role
+    text: str
+    start: float | None = Field(None, ge=0.0, description="Seconds from session start.")
+    end: float | None = Field(None, ge=0.0)
+    line: int | None = Field(None, ge=1, description="1-based line in the source file.")
+    annotations: list[Annotation] = Field(default_factory=list)
+    features: dict[str, float | None] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def is_client(self) -> bool:
+        return self.role is Role.CLIENT
+
+    @property
+    def is_therapist(self) -> bool:
+        return self.role is Role.THERAPIST
+
+    def codes(self, min_probability: float = 0.5) -> list[Annotation]:
+        """Annotations at or above ``min_probability``."""
+        return [a for a in self.annotations if a.probability >= min_probability]
+
+    def has_code(self, code: str, min_probability: float = 0.5) -> bool:
+        return any(a.code == code and a.probability >= min_probability for a in self.annotations)
+
+    def timestamp(self) -> str | None:
+        """'41:12' or '1:02:03' — how clinicians cite a moment; None without timing."""
+        return format_timestamp(self.start) if self.start is not None else None
+
+
+class SessionMeta(BaseModel):
+    """Optional facts about the session; never required for analysis."""
+
+    model_config = ConfigDict(extra="allow")
+
+    client_id: str | None = None
+    therapist_id: str | None = None
+    session_number: int | None = Field(None, ge=0)
+    date: dt.date | None = None
+    modality: str | None = None
+
+
+class Session(BaseModel):
+    """A normalized transcript plus everything the analyzers found in it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str = SCHEMA_VERSION
+    id: str
+    source: str | None = Field(None, description="File name the session was read from.")
+    format: str | None = Field(None, description="Reader that produced it: 'vtt', 'text', …")
+    meta: SessionMeta = Field(default_factory=SessionMeta)
+    speakers: list[Speaker]
+    utterances: list[Utterance]
+    metrics: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Analyzer name → JSON-able summary."
+    )
+    episodes: list[Episode] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    provenance: list[str] = Field(
+        default_factory=list, description="'<analyzer>@<version>' in the order applied."
+    )
+
+    # --- navigation helpers -------------------------------------------------------
+    def utterance(self, utterance_id: str) -> Utterance:
+        for u in self.utterances:
+            if u.id == utterance_id:
+                return u
+        raise KeyError(utterance_id)
+
+    def by_role(self, role: Role) -> list[Utterance]:
+        return [u for u in self.utterances if u.role is role]
+
+    def speaker(self, speaker_id: str) -> Speaker:
+        for s in self.speakers:
+            if s.id == speaker_id:
+                return s
+        raise KeyError(speaker_id)
+
+    def exchanges(self) -> Iterator[tuple[Utterance, Utterance]]:
+        """(client turn, therapist turn that answers it), in order.
+
+        The therapist turn is the first therapist utterance after a client utterance, so
+        in a group or couple session the answer is paired with the client who spoke last.
+        """
+        last_client: Utterance | None = None
+        for u in self.utterances:
+            if u.role is Role.CLIENT:
+                last_client = u
+            elif last_client is not None:
+                yield last_client, u
+                last_client = None
+
+    def context(self, utterance: Utterance, turns: int = 3) -> list[Utterance]:
+        """The ``turns`` utterances before ``utterance`` (oldest first)."""
+        return self.utterances[max(0, utterance.index - turns) : utterance.index]
+
+    @property
+    def duration(self) -> float | None:
+        ends = [u.end if u.end is not None else u.start for u in self.utterances]
+        known = [e for e in ends if e is not None]
+        return max(known) if known else None
+
+    def mark_applied(self, name: str, version: str) -> None:
+        """Record that an analyzer ran, once per name (re-running replaces its results)."""
+        tag = f"{name}@{version}"
+        self.provenance = [p for p in self.provenance if p.split("@", 1)[0] != name]
+        self.provenance.append(tag)
+
+
+def format_timestamp(seconds: float) -> str:
+    """Format seconds as 'M:SS' or 'H:MM:SS'."""
+    total = int(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

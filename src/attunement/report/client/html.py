@@ -1,0 +1,53 @@
+"""The HTML client report: one self-contained file, inline SVG, no network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from attunement.course.model import ClientCourse
+from attunement.measures.change import Change
+from attunement.report.client.files import atomic_write_text
+from attunement.report.client.svg import trajectory_chart
+
+ORDER = {"alliance": 0, "rupture": 1, "outcome": 2, "other": 3}
+
+
+@dataclass
+class _Chart:
+    name: str
+    svg: object
+    change: Change | None
+    sudden: list[tuple[str, int, int]]
+
+
+def render_html(course: ClientCourse) -> str:
+    import jinja2
+    from markupsafe import Markup
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("attunement.report.client", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    trajs = sorted(course.trajectories.values(), key=lambda t: (ORDER.get(t.role, 9), t.instrument))
+    charts = [
+        _Chart(
+            t.name,
+            Markup(trajectory_chart(course, t)),
+            t.change if t.role == "outcome" else None,
+            t.sudden_sessions,
+        )
+        for t in trajs
+    ]
+    dates = [s.date for s in course.sessions if s.date is not None]
+    return env.get_template("client.html.j2").render(
+        course=course,
+        charts=charts,
+        first_date=min(dates) if dates else None,
+        last_date=max(dates) if dates else None,
+    )
+
+
+def write_html(course: ClientCourse, path: Path) -> Path:
+    return atomic_write_text(path, render_html(course))

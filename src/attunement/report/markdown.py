@@ -1,0 +1,130 @@
+"""The Markdown report: the same sections as the HTML report, without charts.
+
+Useful for pasting into notes or a clinical record system that takes plain text.
+Transcript text is escaped (``<``, ``|``, ``*``, …) so a quote can never turn into
+markup, a table break or an HTML tag when the Markdown is rendered.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from attunement.model import Session
+from attunement.report.base import Writer
+from attunement.report.view import (
+    DISCLAIMER,
+    PHI_NOTICE,
+    EvidenceLine,
+    cards,
+    code_label,
+    duration_text,
+    group_evidence,
+    meta_items,
+    moments,
+    speakers_line,
+)
+
+_SPECIAL = re.compile(r"([\\`*_\[\]{}#|!~>])")
+
+
+def md_escape(text: str) -> str:
+    """Make untrusted text inert in Markdown (and in the HTML a renderer makes of it)."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _ev(ev: EvidenceLine) -> str:
+    at = ev.timestamp or ev.utterance_id
+    codes = ", ".join(f"{name} ({p:.2f})" for name, p in ev.codes)
+    return f"{at} ({ev.utterance_id}) {codes}: “{md_escape(ev.quote)}”"
+
+
+class MarkdownWriter(Writer):
+    name: ClassVar[str] = "markdown"
+    suffix: ClassVar[str] = ".md"
+
+    def __init__(self, transcript: bool = True) -> None:
+        self.transcript = transcript
+
+    def render(self, session: Session) -> str:
+        out: list[str] = []
+        add = out.append
+        add(f"# Session report: {md_escape(session.source or session.id)}\n")
+        add(f"- Format: {session.format or 'unknown'}")
+        add(f"- Duration: {duration_text(session)}")
+        add(f"- Speakers: {md_escape(speakers_line(session))}")
+        for k, v in meta_items(session):
+            add(f"- {k}: {md_escape(v)}")
+        add("")
+
+        found = cards(session)
+        if found:
+            add("## Metrics\n")
+            for card in found:
+                add(f"**{card.analyzer}**: " + "; ".join(f"{k} {v}" for k, v in card.items))
+                add("")
+
+        add("## Coded moments\n")
+        ms = moments(session)
+        if ms:
+            add("| at | id | speaker | kind | code | p | words |")
+            add("|---|---|---|---|---|---|---|")
+            for m in ms:
+                add(
+                    f"| {m.timestamp or ''} | {m.utterance_id} | {md_escape(m.speaker)} | "
+                    f"{m.kind} | {m.label} | {m.probability:.2f} | {md_escape(m.quote)} |"
+                )
+        else:
+            add("No coded moments at or above probability 0.5.")
+        add("")
+
+        if session.episodes:
+            add("## Rupture episodes\n")
+        for ep in session.episodes:
+            add(
+                f"### Episode {ep.id}: {ep.kind}, salience {ep.salience}/5, "
+                f"{ep.resolution.replace('_', ' ')}\n"
+            )
+            if ep.summary:
+                add(md_escape(ep.summary) + "\n")
+            if ep.flags:
+                add("Flags: " + ", ".join(ep.flags) + "\n")
+            for title, evs in (
+                ("Markers", ep.markers),
+                ("Therapist contribution", ep.contribution),
+                ("Repair moves", ep.repairs),
+                ("Resolution evidence", ep.resolution_evidence),
+            ):
+                if evs:
+                    add(f"{title}:\n")
+                    out.extend(f"- {_ev(ev)}" for ev in group_evidence(evs))
+                    add("")
+            if ep.suggestions:
+                add("Suggested repairs:\n")
+                out.extend(
+                    f"- {code_label(s.strategy)}: {md_escape(s.text)}" for s in ep.suggestions
+                )
+                add("")
+
+        if session.warnings:
+            add("## Warnings\n")
+            out.extend(f"- {md_escape(w)}" for w in session.warnings)
+            add("")
+
+        if self.transcript:
+            add("## Transcript\n")
+            for u in session.utterances:
+                codes = ", ".join(code_label(a.code) for a in u.codes())
+                at = f"[{u.timestamp()}] " if u.start is not None else ""
+                tail = f" _({codes})_" if codes else ""
+                add(f"- {at}**{md_escape(u.speaker)}** ({u.id}): {md_escape(u.text)}{tail}")
+            add("")
+
+        add("---\n")
+        if session.provenance:
+            add("Analyzers: " + ", ".join(session.provenance) + "\n")
+        add(f"_{DISCLAIMER}_\n")
+        add(f"_{PHI_NOTICE}_")
+        return "\n".join(out) + "\n"

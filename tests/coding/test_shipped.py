@@ -1,0 +1,72 @@
+"""The bundled model loads and codes clearly marked invented lines as a clinician would."""
+
+from __future__ import annotations
+
+import pytest
+
+from attunement.analysis.base import PipelineContext
+from attunement.coding.analyzer import CodingAnalyzer
+from attunement.coding.card import default_model_dir, load_model
+from attunement.model import Role, Session, Speaker, Utterance
+
+LINES = [
+    (Role.THERAPIST, "How have things been since we last met?"),
+    (Role.CLIENT, "I can't afford to keep coming, so this is my last session."),
+    (Role.THERAPIST, "Can you tell me more about what this decision feels like for you?"),
+    (Role.CLIENT, "Dunno."),
+    (Role.THERAPIST, "What comes up when you picture not coming here anymore?"),
+    (Role.CLIENT, "You never remember anything I tell you. You don't really listen to me."),
+]
+
+
+def _session() -> Session:
+    return Session(
+        id="invented",
+        speakers=[Speaker(id="T", role=Role.THERAPIST), Speaker(id="C", role=Role.CLIENT)],
+        utterances=[
+            Utterance(
+                id=f"u{i + 1:04d}",
+                index=i,
+                speaker="T" if r is Role.THERAPIST else "C",
+                role=r,
+                text=t,
+            )
+            for i, (r, t) in enumerate(LINES)
+        ],
+    )
+
+
+def test_shipped_model_card_is_small_and_valid() -> None:
+    path = default_model_dir()
+    model = load_model(path)
+    assert sum(p.stat().st_size for p in path.iterdir()) < 2_000_000
+    assert model.card.encoders[0].load == "static"
+    assert "TERMINATION_RISK" in model.card.codes()
+    assert model.card.validation.get("test"), "card must carry held-out test scores"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["default", "minilm"])
+def test_shipped_model_codes_clear_lines(name: str) -> None:
+    path = default_model_dir().parent / name
+    if not (path / "model.json").exists():
+        pytest.skip(f"no {name} model shipped")
+    s = CodingAnalyzer.from_context(PipelineContext(model_dir=path))(_session())
+    ending, minimal, complaint = s.utterances[1], s.utterances[3], s.utterances[5]
+    assert ending.has_code("C_PARAMETERS") and ending.has_code("TERMINATION_RISK")
+    assert minimal.has_code("W_MINIMAL")
+    assert complaint.has_code("C_THERAPIST")
+    assert not ending.has_code("W_MINIMAL") and not minimal.has_code("TERMINATION_RISK")
+    for invite in (s.utterances[2], s.utterances[4]):
+        assert invite.has_code("E_EXPLORATION") and invite.has_code("question_open")
+    assert s.metrics["coding"]["headline"]["Termination talk"] == 1
+
+
+def test_minilm_model_card_if_shipped() -> None:
+    path = default_model_dir().parent / "minilm"
+    if not (path / "model.json").exists():
+        pytest.skip("no MiniLM model shipped")
+    model = load_model(path)
+    assert model.card.encoders[0].load == "minilm" and model.card.encoders[0].dim == 384
+    assert sum(p.stat().st_size for p in path.iterdir()) < 2_000_000
+    assert model.card.codes() == load_model(default_model_dir()).card.codes()

@@ -1,0 +1,5 @@
+"""Shared test configuration."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
