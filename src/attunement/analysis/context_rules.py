@@ -50,25 +50,14 @@ from attunement.analysis.base import Analyzer
 from attunement.analysis.lexicons import normalize, phrase_regex, tokenize
 from attunement.analysis.suggestions import ContextKeywords, repair_data
 from attunement.model import Annotation, Role, Session, Utterance, default_codebook
+from attunement.model.session import CONTEXT_SOURCE
 
-SOURCE_PREFIX = "context@"
+SOURCE_PREFIX = CONTEXT_SOURCE
 
 
 def effective(u: Utterance) -> dict[str, Annotation]:
-    """The annotation that counts for each code on ``u``.
-
-    A human coder wins, then the context rules (which may demote a model's code), then the
-    most probable remaining annotation.
-    """
-    out: dict[str, Annotation] = {}
-    rank: dict[str, tuple[int, float]] = {}
-    for a in u.annotations:
-        tier = 2 if a.source == "human" else 1 if a.source.startswith(SOURCE_PREFIX) else 0
-        key = (tier, a.probability)
-        if a.code not in rank or key > rank[a.code]:
-            rank[a.code] = key
-            out[a.code] = a
-    return out
+    """The annotation that counts for each code on ``u`` (see ``Utterance.effective``)."""
+    return u.effective()
 
 
 def prob(u: Utterance, code: str) -> float:

@@ -30,6 +30,10 @@ class Role(StrEnum):
     CLIENT = "client"
 
 
+#: Source prefix of annotations written by the context rules (``context@1``).
+CONTEXT_SOURCE = "context@"
+
+
 class Speaker(BaseModel):
     """A participant, identified by the label the transcript uses for them."""
 
@@ -79,12 +83,30 @@ class Utterance(BaseModel):
     def is_therapist(self) -> bool:
         return self.role is Role.THERAPIST
 
+    def effective(self) -> dict[str, Annotation]:
+        """The annotation that counts for each code: a human coder's, else a context
+        rule's (which may confirm or demote a model's code), else the most probable one.
+
+        Every annotation stays in ``annotations`` (and in the JSON) so the reasoning can be
+        audited; reports and metrics read this view so a demoted code does not show.
+        """
+        out: dict[str, Annotation] = {}
+        rank: dict[str, tuple[int, float]] = {}
+        for a in self.annotations:
+            tier = 2 if a.source == "human" else 1 if a.source.startswith(CONTEXT_SOURCE) else 0
+            key = (tier, a.probability)
+            if a.code not in rank or key > rank[a.code]:
+                rank[a.code] = key
+                out[a.code] = a
+        return out
+
     def codes(self, min_probability: float = 0.5) -> list[Annotation]:
-        """Annotations at or above ``min_probability``."""
-        return [a for a in self.annotations if a.probability >= min_probability]
+        """Effective annotations at or above ``min_probability``, one per code."""
+        return [a for a in self.effective().values() if a.probability >= min_probability]
 
     def has_code(self, code: str, min_probability: float = 0.5) -> bool:
-        return any(a.code == code and a.probability >= min_probability for a in self.annotations)
+        a = self.effective().get(code)
+        return a is not None and a.probability >= min_probability
 
     def timestamp(self) -> str | None:
         """'41:12' or '1:02:03' — how clinicians cite a moment; None without timing."""

@@ -112,7 +112,7 @@ def moments(
     labels = {c.id: c.label for c in cb.code}
     out: list[Moment] = []
     for u in session.utterances:
-        for a in u.annotations:
+        for a in u.codes(min_probability):
             family = families.get(a.code, "other")
             kind = _KIND_BY_FAMILY.get(family)
             if kind is None or a.probability < min_probability:
