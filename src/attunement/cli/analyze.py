@@ -65,6 +65,9 @@ def register(app: typer.Typer) -> None:
         fail_fast: bool = typer.Option(
             False, "--fail-fast/--continue", help="Stop at the first bad input (default: go on)."
         ),
+        max_mb: float = typer.Option(
+            50.0, "--max-mb", min=0.001, help="Refuse transcripts larger than this (MB)."
+        ),
     ) -> None:
         """Analyze transcripts: rupture markers, empathy and repair, metrics, episodes."""
         from attunement.analysis.base import PipelineContext
@@ -91,7 +94,12 @@ def register(app: typer.Typer) -> None:
         run = _Run(
             pipeline=pipeline,
             targets=targets,
-            read_options={"therapist": therapist or None, "client": client or None, "fmt": fmt},
+            read_options={
+                "therapist": therapist or None,
+                "client": client or None,
+                "fmt": fmt,
+                "max_bytes": int(max_mb * 1024 * 1024),
+            },
             meta=meta,
             summary=not (quiet or to_stdout),
             many=len(inputs) > 1,
@@ -117,6 +125,18 @@ def _meta(client_id: str | None, number: int | None, date: str | None) -> dict[s
         except ValueError:
             raise AttunementError("expected a date like 2026-03-09", where="--date") from None
     return meta
+
+
+def _without_file(where: str | None, path: Path) -> str:
+    """'x.vtt, line 3' → 'line 3': the error line already starts with the path."""
+    if not where:
+        return ""
+    for name in (str(path), path.name):
+        if where == name:
+            return ""
+        if where.startswith(name + ", "):
+            return where[len(name) + 2 :]
+    return where
 
 
 def _stderr_line(line: str) -> None:
@@ -187,7 +207,7 @@ class _Run:
             rendered = {w: self.writers[w].render(session) for w in self.targets}
             self._write(rendered, name)
         except AttunementError as exc:
-            where = exc.where if exc.where and exc.where != path.name else None
+            where = _without_file(exc.where, path)
             msg = f"{where}: {exc.message}" if where else exc.message
             self._echo_err(f"attune: error: {path}: {msg}")
             return False

@@ -124,7 +124,7 @@ def load_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
 def _too_big(size: int, limit: int) -> str:
     return (
         f"file is {size / 1_048_576:.1f} MB, over the {limit / 1_048_576:.1f} MB limit "
-        "(raise max_bytes to read it)"
+        "(raise the limit with --max-mb or max_bytes)"
     )
 
 
