@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -14,7 +15,7 @@ def register(app: typer.Typer) -> None:
             None, help="Folder to write (default: $ATTUNEMENT_HOME/encoders/minilm-static-256)."
         ),
         force: bool = typer.Option(False, "--force", help="Rebuild even if it exists."),
-        quiet: bool = typer.Option(False, "--quiet", help="Print nothing when already built."),
+        quiet: bool = typer.Option(False, "--quiet", help="No progress output; one line when built."),
     ) -> None:
         """Distill the static sentence encoder from the packaged all-MiniLM-L6-v2."""
         from attunement.coding.encoders import build_static_encoder, static_encoder_path
@@ -24,5 +25,8 @@ def register(app: typer.Typer) -> None:
             if not quiet:
                 typer.echo(f"static encoder already built: {target}")
             return
+        if quiet:  # model2vec and transformers report progress through these switches
+            os.environ.setdefault("TQDM_DISABLE", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         path = build_static_encoder(target)
         typer.echo(f"static encoder written: {path}")
