@@ -81,6 +81,24 @@ def test_apology_is_repair_only_after_grievance() -> None:
     assert prob(s.utterances[3], "R_ACKNOWLEDGE") == 0.8
 
 
+def test_apology_naming_own_mistake_is_repair_without_grievance_in_transcript() -> None:
+    # the seed's forgotten appointment: the failure happened between sessions
+    s = build(
+        [
+            (C, "Fine.", [], {}),
+            (
+                T,
+                "Last Monday I wasn't here, and I forgot to call you. That was my mistake.",
+                [("R_ACKNOWLEDGE", 0.8)],
+                {},
+            ),
+        ]
+    )
+    ContextRules()(s)
+    assert prob(s.utterances[1], "R_ACKNOWLEDGE") == 0.8
+    assert mine(s.utterances[1]) == []
+
+
 def test_ignore_added_when_reply_misses_marked_turn() -> None:
     s = build(
         [

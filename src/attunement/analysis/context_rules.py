@@ -16,7 +16,10 @@ Rules (thresholds are constructor parameters, defaults below):
    exploration (behaviour codes when present, otherwise simple cues from the data file).
 2. ``R_ACKNOWLEDGE`` (apology, taking responsibility) is repair only after a grievance — a
    confrontation marker in the last ``grievance_turns`` client turns — or a therapist
-   failure in the last ``failure_window`` utterances; otherwise × ``ack_factor``.
+   failure in the last ``failure_window`` utterances, or when the apology itself names the
+   therapist's mistake (``owned_failure`` phrases: a failure between sessions, such as a
+   forgotten appointment, leaves no trace earlier in the transcript); otherwise
+   × ``ack_factor``.
 3. ``F_IGNORE`` is added to a therapist reply when the client turn it answers carries a
    marker (p ≥ ``marker_threshold``) or strong feeling (valence ≤ −0.5 or a named feeling),
    and the reply has no empathy (no ``E_*``), no repair move (no ``R_*``), and low emotional
@@ -194,6 +197,7 @@ class ContextRules(Analyzer):
         kw = self._kw()
         term_explicit_re = self._regex(kw.termination_explicit)
         personal_re = self._regex(kw.personal_relationship)
+        owned_re = self._regex(kw.owned_failure)
         th = self.marker_threshold
         fired: dict[str, int] = {}
 
@@ -223,13 +227,14 @@ class ContextRules(Analyzer):
                 and ack.source != "human"
                 and ack.probability > 0
                 and not self._grievance_before(session, u, confront, failures)
+                and not owned_re.search(normalize(u.text))
             ):
                 self._add(
                     u,
                     "R_ACKNOWLEDGE",
                     ack.probability * self.ack_factor,
-                    "demoted: an apology with no grievance or therapist failure before it "
-                    "is politeness, not repair",
+                    "demoted: an apology with no grievance or therapist failure before it, "
+                    "and naming no mistake of the therapist's, is politeness, not repair",
                 )
                 count("acknowledge_without_grievance")
             fb = eff.get("F_BOUNDARY")

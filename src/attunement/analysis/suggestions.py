@@ -50,6 +50,7 @@ class ContextKeywords(BaseModel):
     closed_question_starts: tuple[str, ...] = Field(min_length=1)
     open_invitations: tuple[str, ...] = Field(min_length=1)
     reflection_cues: tuple[str, ...] = Field(min_length=1)
+    owned_failure: tuple[str, ...] = ()
 
 
 class Escalate(BaseModel):
