@@ -112,3 +112,19 @@ def test_language_analyzers_handle_degenerate_sessions(name: str, size: int) -> 
     headline = session.metrics[name]["headline"]
     assert 1 <= len(headline) <= 5
     assert all(_is_headline_value(v) for v in headline.values())
+
+
+def test_pipeline_runs_readers_of_features_after_their_writers() -> None:
+    from attunement.analysis.pipeline import available, build_pipeline
+
+    order = [a.name for a in build_pipeline(available())]
+    for reader, writers in {
+        "talk": ["coding", "context"],
+        "context": ["tone", "emotional_responsiveness", "semantic_responsiveness"],
+        "episodes": ["tone", "context"],
+    }.items():
+        for w in writers:
+            if w in order and reader in order:
+                assert order.index(w) < order.index(reader), (w, reader)
+    # a soft dependency is never added when not asked for
+    assert [a.name for a in build_pipeline(["talk"])] == ["talk"]

@@ -59,6 +59,7 @@ class TalkBalance(Analyzer):
 
     name = "talk"
     version = "1"
+    runs_after = ("coding", "context")
 
     def __init__(self, silence_seconds: float = SILENCE_SECONDS) -> None:
         self.silence_seconds = silence_seconds

@@ -53,6 +53,9 @@ class Analyzer(ABC):
     version: ClassVar[str]
     #: names of analyzers whose output this one reads; the pipeline orders by them
     requires: ClassVar[tuple[str, ...]] = ()
+    #: analyzers whose output this one uses *when they run*: ordered first if present,
+    #: never added (talk balance reports R:Q only when the coding model ran)
+    runs_after: ClassVar[tuple[str, ...]] = ()
     #: True when the analyzer needs the sentence encoder (so the CLI can skip loading it)
     needs_encoder: ClassVar[bool] = False
 

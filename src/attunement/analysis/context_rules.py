@@ -104,6 +104,8 @@ class ContextRules(Analyzer):
     name = "context"
     version = "1"
     requires = ("coding",)
+    # the F_IGNORE rule reads valence and the responsiveness features when present
+    runs_after = ("tone", "emotional_responsiveness", "semantic_responsiveness")
 
     def __init__(
         self,

@@ -97,6 +97,8 @@ class RuptureEpisodes(Analyzer):
     name = "episodes"
     version = "1"
     requires = ("coding",)
+    # salience and suggestions read valence and the context rules' adjustments when present
+    runs_after = ("tone", "context")
 
     def __init__(
         self,

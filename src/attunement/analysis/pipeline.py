@@ -66,8 +66,12 @@ def build_pipeline(
             return
         if n in stack:
             raise AttunementError(f"analyzer dependency cycle: {' -> '.join((*stack, n))}")
-        for dep in analyzer_class(n).requires:
+        cls = analyzer_class(n)
+        for dep in cls.requires:
             visit(dep, (*stack, n))
+        for dep in cls.runs_after:
+            if dep in wanted:
+                visit(dep, (*stack, n))
         ordered.append(n)
 
     for n in wanted:

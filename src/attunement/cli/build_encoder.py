@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
             None, help="Folder to write (default: $ATTUNEMENT_HOME/encoders/minilm-static-256)."
         ),
         force: bool = typer.Option(False, "--force", help="Rebuild even if it exists."),
-        quiet: bool = typer.Option(False, "--quiet", help="No progress output; one line when built."),
+        quiet: bool = typer.Option(
+            False, "--quiet", help="No progress output; one line when built."
+        ),
     ) -> None:
         """Distill the static sentence encoder from the packaged all-MiniLM-L6-v2."""
         from attunement.coding.encoders import build_static_encoder, static_encoder_path

@@ -153,9 +153,13 @@ def format_value(value: object) -> str:
 
 
 def cards(session: Session) -> list[Card]:
-    """Every analyzer's ``headline`` (at most five items each), in run order."""
+    """Every analyzer's ``headline`` (at most five items each), in the registry's order."""
+    from attunement.analysis.pipeline import DEFAULT_ANALYZERS
+
+    rank = {n: i for i, n in enumerate(DEFAULT_ANALYZERS)}
     out: list[Card] = []
-    for name, metrics in session.metrics.items():
+    items_in_order = sorted(session.metrics.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+    for name, metrics in items_in_order:
         headline = metrics.get("headline") if isinstance(metrics, dict) else None
         if not isinstance(headline, dict) or not headline:
             continue
