@@ -35,6 +35,14 @@ def register(app: typer.Typer) -> None:
         from attunement.report.client import render_terminal, write_html, write_json
 
         inputs = load_client_folder(folder, therapist=therapist, transcripts=not no_transcripts)
+        if not (inputs.administrations or inputs.sessions or inputs.context.events):
+            from attunement.errors import MeasureError
+
+            # the folder name is not echoed: it may be the client's name
+            raise MeasureError(
+                "nothing to read in the client folder: expected responses.csv or "
+                "responses.json, a transcripts/ folder, or events in client.toml"
+            )
         course = compute_course(inputs)
         render_terminal(course, Console())
         if json_path is not None:

@@ -15,7 +15,6 @@ import logging
 import os
 import sys
 
-import click
 import typer
 
 from attunement.errors import AttunementError
@@ -40,16 +39,20 @@ def build_app() -> typer.Typer:
         rich_markup_mode=None,
     )
 
-    @app.callback()
-    def _root(
-        version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-        verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr."),
-    ) -> None:
-        if version:
+    def _version(value: bool) -> None:
+        if value:
             from attunement import __version__
 
             typer.echo(f"attune {__version__}")
             raise typer.Exit(0)
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(
+            False, "--version", is_eager=True, callback=_version, help="Print the version and exit."
+        ),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr."),
+    ) -> None:
         logging.basicConfig(
             level=logging.INFO if verbose else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",
@@ -68,14 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, prog_name="attune", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return EXIT_USER_ERROR
-    except click.exceptions.Abort:
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
         typer.echo("attune: aborted", err=True)
         return 130
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"attune: error: {exc}", err=True)
+        return EXIT_USER_ERROR
     except AttunementError as exc:
         typer.echo(f"attune: error: {exc}", err=True)
         return EXIT_USER_ERROR

@@ -55,7 +55,7 @@ def load_client_folder(
 ) -> ClientInputs:
     """Read ``folder``; with ``transcripts`` read and analyze the session transcripts."""
     if not folder.is_dir():
-        raise MeasureError("not a folder", where=folder.name or str(folder))
+        raise MeasureError("the client folder does not exist or is not a folder")
     toml = folder / "client.toml"
     context = load_context(toml) if toml.exists() else ClientContext(client_id=_safe_id(folder))
     extra = [(folder / context.instruments).resolve()] if context.instruments else []
@@ -63,7 +63,7 @@ def load_client_folder(
     responses = [p for p in (folder / "responses.csv", folder / "responses.json") if p.exists()]
     if len(responses) > 1:
         raise MeasureError(
-            "both responses.csv and responses.json present; keep one", where=folder.name
+            "both responses.csv and responses.json present; keep one", where="client folder"
         )
     admins = read_responses(responses[0], instruments) if responses else []
     inputs = ClientInputs(folder, context, instruments, admins)
