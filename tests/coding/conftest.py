@@ -106,3 +106,11 @@ def tiny_jsonl(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in tiny_records()) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def tiny_jsonl_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same data as ``tiny_jsonl``, written once per test module."""
+    path = tmp_path_factory.mktemp("tiny") / "tiny.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in tiny_records()) + "\n", encoding="utf-8")
+    return path

@@ -56,7 +56,9 @@ def register(app: typer.Typer) -> None:
         encoder: str = typer.Option(
             "static", "--encoder", help="Sentence encoder: static, minilm or a folder."
         ),
-        model: Path | None = typer.Option(None, "--model", help="Coding model folder."),
+        model: Path | None = typer.Option(
+            None, "--model", help="Coding model folder (from attune train, or --finetune)."
+        ),
         client_id: str | None = typer.Option(None, "--client-id", help="Set session.meta."),
         session_number: int | None = typer.Option(
             None, "--session-number", min=0, help="Set session.meta."

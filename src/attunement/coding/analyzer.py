@@ -6,25 +6,43 @@ empathic failures — whatever heads the loaded model carries, including a lab's
 from a model trained with ``attune train``. Each utterance is coded from its text and the
 turns before it; the whole session is encoded and scored in one batch.
 
+The model is a linear-head folder (``model.json``) or a fine-tuned MiniLM folder
+(``finetune.json``, from ``attune train --finetune``); both are seen as the same heads
+(:mod:`attunement.coding.finetune_apply`) and written with the same rules.
+
 Importing this module is cheap (numpy and pydantic only); the model and encoder load in
-:meth:`CodingAnalyzer.from_context`.
+:meth:`CodingAnalyzer.from_context` (torch only for a fine-tuned model).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from attunement.analysis.base import Analyzer, PipelineContext
-from attunement.coding.card import CodingModel, default_model_dir, load_model
+from attunement.coding.card import CodingModel, HeadSpec, default_model_dir, load_model
 from attunement.coding.encoders import Encoder, load_encoder
 from attunement.coding.features import Item
 from attunement.coding.predict import Predictor
 from attunement.model import Annotation, Session, default_codebook
 
+if TYPE_CHECKING:
+    from attunement.coding.finetune_apply import FinetunedPredictor
+
 CONTEXT_TURNS = 3
+
+
+class HeadScorer(Protocol):
+    """What the analyzer needs of a model: its heads and their probabilities per item."""
+
+    @property
+    def heads(self) -> list[HeadSpec]: ...
+
+    def predict(self, items: Sequence[Item]) -> dict[str, npt.NDArray[np.float32]]: ...
 
 
 def session_items(session: Session, turns: int = CONTEXT_TURNS) -> list[Item]:
@@ -40,19 +58,40 @@ def session_items(session: Session, turns: int = CONTEXT_TURNS) -> list[Item]:
 
 
 class CodingAnalyzer(Analyzer):
-    """Applies a coding model (bundled default or ``ctx.model_dir``) to a session."""
+    """Applies a coding model (bundled default or ``ctx.model_dir``) to a session.
+
+    ``model`` is a linear-head :class:`CodingModel` (with the encoders it needs) or a
+    :class:`~attunement.coding.finetune_apply.FinetunedPredictor` (no encoders).
+    """
 
     name = "coding"
     version = "1"
     needs_encoder = True
 
-    def __init__(self, model: CodingModel, encoders: list[Encoder]) -> None:
+    def __init__(
+        self, model: CodingModel | FinetunedPredictor, encoders: Sequence[Encoder] = ()
+    ) -> None:
         self.model = model
-        self.encoders = encoders
-        self._predictor = Predictor(model, encoders)
+        self.encoders = list(encoders)
+        self._predictor: HeadScorer
+        if isinstance(model, CodingModel):
+            self._predictor = Predictor(model, self.encoders)
+            self._info: dict[str, Any] = {"name": model.card.name, "version": model.card.version}
+            self._codes = model.card.codes()
+        else:
+            self._predictor = model
+            self._info = dict(model.info)
+            self._codes = model.codes()
 
     @classmethod
     def from_context(cls, ctx: PipelineContext) -> CodingAnalyzer:
+        from attunement.coding.finetune_apply import is_finetuned_dir
+
+        if is_finetuned_dir(ctx.model_dir):
+            from attunement.coding.finetune_apply import FinetunedPredictor
+
+            assert ctx.model_dir is not None
+            return cls(FinetunedPredictor.load(ctx.model_dir))
         model = load_model(ctx.model_dir or default_model_dir())
         encoders = [
             ctx.encoder if spec.load == ctx.encoder_name else load_encoder(spec.load)
@@ -67,7 +106,7 @@ class CodingAnalyzer(Analyzer):
                 del u.features[key]
         probs = self._predictor.predict(session_items(session))
         tag = self.tag
-        for head in self.model.card.heads:
+        for head in self._predictor.heads:
             p = probs[head.name]
             for i, u in enumerate(session.utterances):
                 if u.role.value != head.role:
@@ -124,8 +163,7 @@ class CodingAnalyzer(Analyzer):
         therapist_turns = sum(1 for u in session.utterances if u.is_therapist)
         refl = counts["reflection_simple"] + counts["reflection_complex"]
         ques = counts["question_open"] + counts["question_closed"]
-        card = self.model.card
-        has = set(card.codes())
+        has = set(self._codes)
         headline: dict[str, Any] = {}
         if has & markers:
             headline["Rupture markers"] = sum(counts[c] for c in markers)
@@ -145,7 +183,7 @@ class CodingAnalyzer(Analyzer):
             )
         return {
             "headline": dict(list(headline.items())[:5]),
-            "model": {"name": card.name, "version": card.version},
+            "model": dict(self._info),
             "counts": dict(sorted(counts.items())),
             "client_turns_with_markers": marker_turns,
             "empathy_levels": {k: dict(v) for k, v in sorted(levels.items())},

@@ -11,18 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import ValidationError
 
-from attunement.coding.card import CodingModel
+from attunement.coding.card import CodingModel, HeadSpec
 from attunement.coding.data import LEVELS, Example
 from attunement.coding.encoders import Encoder
 from attunement.coding.metrics import binary_scores, multiclass_scores
 from attunement.coding.predict import Predictor
 from attunement.errors import SchemaError
 from attunement.model import Annotation, Session, default_codebook
+
+if TYPE_CHECKING:
+    from attunement.coding.finetune_apply import FinetunedPredictor
 
 
 @dataclass
@@ -33,10 +36,13 @@ class Labels:
     behaviour: str | None = None
 
 
-def decode(model: CodingModel, probs: dict[str, np.ndarray], i: int, role: str) -> Labels:
+def decode(
+    model: CodingModel | Sequence[HeadSpec], probs: dict[str, np.ndarray], i: int, role: str
+) -> Labels:
     """Model probabilities of row ``i`` → labels (same rules as the analyzer)."""
     out = Labels(role=role, codes=set())
-    for h in model.card.heads:
+    heads = model.card.heads if isinstance(model, CodingModel) else model
+    for h in heads:
         if h.role != role:
             continue
         row = probs[h.name][i]
@@ -51,10 +57,18 @@ def decode(model: CodingModel, probs: dict[str, np.ndarray], i: int, role: str) 
 
 
 def predict_examples(
-    model: CodingModel, encoders: Sequence[Encoder], examples: Sequence[Example]
+    model: CodingModel | FinetunedPredictor,
+    encoders: Sequence[Encoder],
+    examples: Sequence[Example],
 ) -> list[Labels]:
-    probs = Predictor(model, encoders).predict([e.item for e in examples])
-    return [decode(model, probs, i, e.item.role) for i, e in enumerate(examples)]
+    """Code ``examples`` with a linear-head model (and its encoders) or a fine-tuned one."""
+    items = [e.item for e in examples]
+    if isinstance(model, CodingModel):
+        probs = Predictor(model, encoders).predict(items)
+        heads = model.card.heads
+    else:
+        probs, heads = model.predict(items), model.heads
+    return [decode(heads, probs, i, e.item.role) for i, e in enumerate(examples)]
 
 
 def gold_from_examples(examples: Sequence[Example]) -> list[Labels]:
@@ -175,8 +189,15 @@ def evaluate_paths(
         g = labels_from_session(g_session, human=True)
         p = labels_from_session(p_session, human=False)
     else:
-        model = load_model(Path(model_dir) if model_dir else default_model_dir())
-        encs = [load_encoder(encoder or s.load) for s in model.card.encoders]
+        from attunement.coding.finetune_apply import FinetunedPredictor, is_finetuned_dir
+
+        model: CodingModel | FinetunedPredictor
+        if is_finetuned_dir(model_dir):
+            assert model_dir is not None
+            model, encs = FinetunedPredictor.load(Path(model_dir)), []
+        else:
+            model = load_model(Path(model_dir) if model_dir else default_model_dir())
+            encs = [load_encoder(encoder or s.load) for s in model.card.encoders]
         if is_session:
             from attunement.coding.analyzer import CodingAnalyzer
 

@@ -87,6 +87,9 @@ class FinetuneCard(BaseModel):
     train_seconds: float
     data_hash: str
     created: str
+    #: data file, its sha256, split rule, tasks skipped for lack of examples
+    training: dict[str, Any] = {}
+    created_by: str = ""
 
 
 @dataclass
@@ -183,12 +186,15 @@ def finetune(
     patience: int = 1,
     seed: int = 0,
     threads: int = 2,
+    training: Mapping[str, Any] | None = None,
+    created_by: str = "",
 ) -> FinetuneReport:
     """Fine-tune MiniLM + heads on ``train``, keep the epoch best on ``valid``, save it.
 
     ``valid`` may be empty (then every epoch runs and the last one is kept); use
     :func:`carve_validation` to cut it group-aware from the training data. The score used
-    for early stopping is the mean macro-F1 over tasks.
+    for early stopping is the mean macro-F1 over tasks. ``training`` and ``created_by`` are
+    stored in the card as given (data file and hash, skipped tasks; the command).
     """
     check_tasks(tasks)
     if not train:
@@ -322,6 +328,8 @@ def finetune(
         train_seconds=round(time.perf_counter() - t0, 1),
         data_hash=examples_hash(train),
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        training=dict(training or {}),
+        created_by=created_by,
     )
     state = {k: v.contiguous() for k, v in net.state_dict().items()}
     _write_atomic(Path(out_dir), card, lambda d: _save(d, state, encoder, tokenizer, save_file))

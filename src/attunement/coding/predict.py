@@ -70,6 +70,10 @@ class Predictor:
         self.model = model
         self.encoders = list(encoders)
 
+    @property
+    def heads(self) -> list[HeadSpec]:
+        return self.model.card.heads
+
     def features(self, items: Sequence[Item]) -> Array:
         card = self.model.card
         dense = dense_features(items, self.encoders, card.features)
