@@ -14,6 +14,12 @@ never copied, and no model trained here is saved) and skips cleanly when it is a
 * AnnoMI: therapist behaviour (4 classes), client talk type (3), question open/closed,
   reflection simple/complex; split by transcript (seeded 80/20). The floor is a frozen
   MiniLM utterance embedding + logistic regression, trained in the same run.
+* False alarms (``--false-alarms`` runs only this): a proxy for over-flagging on real
+  sessions. Over the AnnoMI *high-quality* MI sessions (good practice, few ruptures) it
+  reports, per shipped model, the share of client utterances with any ``W_*``/``C_*``
+  marker and of therapist utterances with any ``F_*`` failure, plus the flags per bundled
+  example session (which need no external data). No gold exists for these: lower is not
+  always better, but a good MI session should show few.
 """
 
 from __future__ import annotations
@@ -380,6 +386,111 @@ def bench_annomi(
     return out
 
 
+def _flag_rates(analyzer: CodingAnalyzer, sessions: Sequence[Session]) -> dict[str, Any]:
+    """Client turns with any W_*/C_* marker, therapist turns with any F_*, over sessions."""
+    tag = analyzer.tag
+    client = therapist = c_flag = t_flag = 0
+    per_code: Counter[str] = Counter()
+    for s in sessions:
+        analyzer(s)
+        for u in s.utterances:
+            codes = {a.code for a in u.annotations if a.source == tag}
+            if u.role is Role.CLIENT:
+                client += 1
+                markers = {c for c in codes if c.startswith(("W_", "C_"))}
+                c_flag += bool(markers)
+                per_code.update(markers)
+            elif u.role is Role.THERAPIST:
+                therapist += 1
+                fails = {c for c in codes if c.startswith("F_")}
+                t_flag += bool(fails)
+                per_code.update(fails)
+    return {
+        "client_turns": client,
+        "client_with_marker": round(c_flag / client, 3) if client else None,
+        "therapist_turns": therapist,
+        "therapist_with_failure": round(t_flag / therapist, 3) if therapist else None,
+        "codes": dict(per_code.most_common()),
+    }
+
+
+def _annomi_sessions(transcripts: dict[str, list[dict[str, str]]], quality: str) -> list[Session]:
+    out = []
+    for tid, rows in transcripts.items():
+        if rows[0].get("mi_quality") != quality:
+            continue
+        utts = [
+            Utterance(
+                id=f"u{i + 1:04d}",
+                index=i,
+                role=Role(r["interlocutor"]),
+                speaker=r["interlocutor"],
+                text=r["utterance_text"],
+            )
+            for i, r in enumerate(rows)
+        ]
+        speakers = [Speaker(id="therapist", role=Role.THERAPIST)]
+        speakers.append(Speaker(id="client", role=Role.CLIENT))
+        out.append(Session(id=tid, utterances=utts, speakers=speakers))
+    return out
+
+
+def bench_false_alarms(folder: Path, model_dirs: Sequence[Path]) -> dict[str, Any]:
+    """Over-flagging proxy per model: AnnoMI high-quality sessions and the bundled examples.
+
+    AnnoMI has no rupture or failure codes, so these are rates of flags, not errors; the
+    high-quality MI sessions are mostly ordinary, collaborative talk, so a high share of
+    flagged turns points to false alarms. Skips the AnnoMI part with a message when the
+    data is absent.
+    """
+    from attunement.io import read_session
+
+    examples_dir = REPO / "src" / "attunement" / "examples" / "sessions"
+    example_files = sorted(
+        p
+        for p in examples_dir.rglob("*")
+        if p.is_file() and p.suffix != ".md" and not p.name.startswith(("responses.", "client."))
+    )
+    annomi_csv = folder / "annomi" / "annomi_dev.csv"
+    transcripts = read_annomi(folder) if annomi_csv.exists() else None
+    if transcripts is None:
+        print(f"false alarms: AnnoMI not found at {annomi_csv}, skipping that part")
+    out: dict[str, Any] = {}
+    for model_dir in model_dirs:
+        if not (model_dir / "model.json").exists():
+            print(f"false alarms: no model at {model_dir}, skipped")
+            continue
+        model = load_model(model_dir)
+        analyzer = CodingAnalyzer(model, _encoders([s.load for s in model.card.encoders]))
+        res: dict[str, Any] = {}
+        if transcripts is not None:
+            high = _annomi_sessions(transcripts, "high")
+            res["annomi_high"] = {"sessions": len(high), **_flag_rates(analyzer, high)}
+        per_example = {}
+        for path in example_files:
+            rates = _flag_rates(analyzer, [read_session(path)])
+            per_example[str(path.relative_to(examples_dir))] = rates
+        res["examples"] = per_example
+        out[model_dir.name] = res
+        line = f"{model_dir.name}: "
+        if "annomi_high" in res:
+            a = res["annomi_high"]
+            line += (
+                f"AnnoMI high ({a['sessions']} sessions): client turns with W_/C_ marker "
+                f"{a['client_with_marker']:.1%} of {a['client_turns']}, therapist turns with "
+                f"F_ {a['therapist_with_failure']:.1%} of {a['therapist_turns']}"
+            )
+        print(line, flush=True)
+        for name, r in per_example.items():
+            print(
+                f"  {name:42s} client marked {r['client_with_marker']:.0%} "
+                f"of {r['client_turns']}, therapist F_ {r['therapist_with_failure']:.0%} "
+                f"of {r['therapist_turns']}  {r['codes']}",
+                flush=True,
+            )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="coding benchmark")
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -389,9 +500,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--shipped-only", action="store_true", help="baseline and shipped model, no training"
     )
+    ap.add_argument(
+        "--false-alarms",
+        action="store_true",
+        help="only the over-flagging proxy (AnnoMI high-quality sessions, bundled examples)",
+    )
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.false_alarms:
+        models = (
+            [args.model, args.model.parent / "minilm"]
+            if args.model == default_model_dir()
+            else [args.model]
+        )
+        fa = bench_false_alarms(args.data, models)
+        if args.json:
+            args.json.write_text(json.dumps({"false_alarms": fa}, indent=2))
+        return 0
     if not (args.data / "annomi").is_dir() or not (args.data / "epitome").is_dir():
         print(f"skipped: evaluation data not found at {args.data}")
         return 0

@@ -1,0 +1,92 @@
+"""End to end on the example sessions shaped like the seed vignettes, with the shipped model.
+
+What the coding issue promises a clinician will see:
+
+* the cheerful "can't afford it anymore" turn coded as a parameters complaint with
+  termination risk, and whether the therapist explored it (one version explores it, the
+  other lets it pass, and the report must tell the two apart);
+* the forgotten appointment: the client's confrontation, the therapist's acknowledgement,
+  and the link to the client's history as repair.
+
+These run the same pipeline as ``attune analyze`` (reader → every available analyzer).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from attunement.analysis.pipeline import analyze, available, build_pipeline
+from attunement.io import read_session
+from attunement.model import Episode, Session, Utterance
+
+pytestmark = pytest.mark.slow
+ROOT = Path(str(resources.files("attunement") / "examples" / "sessions"))
+SERIES = sorted((ROOT / "forgotten-appointment").glob("session-*"))
+
+
+@pytest.fixture(scope="module")
+def pipeline():  # type: ignore[no-untyped-def]
+    names = available()
+    if "coding" not in names:
+        pytest.skip("the coding model (static encoder) is not available")
+    return build_pipeline(names)
+
+
+def _run(pipeline, path: Path) -> Session:  # type: ignore[no-untyped-def]
+    return analyze(read_session(path), pipeline=pipeline)
+
+
+def _turn(session: Session, words: str) -> Utterance:
+    hits = [u for u in session.utterances if words in u.text]
+    assert len(hits) == 1, f"expected one turn containing {words!r}"
+    return hits[0]
+
+
+def _episode_of(session: Session, u: Utterance) -> Episode:
+    for ep in session.episodes:
+        if any(m.utterance_id == u.id for m in ep.markers):
+            return ep
+    raise AssertionError(f"turn {u.id} is in no episode")
+
+
+def _next_therapist_turns(session: Session, u: Utterance, n: int) -> list[Utterance]:
+    return [x for x in session.utterances[u.index + 1 :] if x.is_therapist][:n]
+
+
+@pytest.mark.parametrize("name", ["cheerful-goodbye.txt", "cheerful-goodbye-missed.vtt"])
+def test_cant_afford_it_is_a_parameters_complaint_with_termination_risk(pipeline, name) -> None:  # type: ignore[no-untyped-def]
+    s = _run(pipeline, ROOT / name)
+    turn = _turn(s, "can't afford it anymore")
+    assert turn.has_code("C_PARAMETERS")
+    assert turn.has_code("TERMINATION_RISK")
+    assert "TERMINATION_RISK" in _episode_of(s, turn).flags
+
+
+def test_explored_version_shows_the_exploration_and_re_engagement(pipeline) -> None:  # type: ignore[no-untyped-def]
+    s = _run(pipeline, ROOT / "cheerful-goodbye.txt")
+    turn = _turn(s, "can't afford it anymore")
+    replies = _next_therapist_turns(s, turn, 3)
+    assert any(r.has_code("E_EXPLORATION") or r.has_code("R_INVITE") for r in replies)
+    ep = _episode_of(s, turn)
+    assert ep.repairs, "the therapist's exploration must be listed as repair"
+    assert ep.resolution in {"resolved", "partially_resolved"}
+
+
+def test_missed_version_is_flagged_with_a_suggested_invitation(pipeline) -> None:  # type: ignore[no-untyped-def]
+    s = _run(pipeline, ROOT / "cheerful-goodbye-missed.vtt")
+    ep = _episode_of(s, _turn(s, "can't afford it anymore"))
+    assert ep.resolution in {"unresolved", "not_addressed"}
+    assert "R_INVITE" in [x.strategy for x in ep.suggestions]
+
+
+def test_forgotten_appointment_confrontation_acknowledgement_and_history(pipeline) -> None:  # type: ignore[no-untyped-def]
+    first = _run(pipeline, SERIES[0])
+    assert _turn(first, "you just forgot me").has_code("C_THERAPIST")
+    assert _turn(first, "That was my mistake").has_code("R_ACKNOWLEDGE")
+    assert any(ep.kind in {"confrontation", "mixed"} for ep in first.episodes)
+    later = [_run(pipeline, p) for p in SERIES[1:]]
+    link = _turn(later[1], "Being forgotten by me opened the door")
+    assert link.has_code("R_LINK_HISTORY")
