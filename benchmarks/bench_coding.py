@@ -254,30 +254,28 @@ def _minilm(ex: Sequence[Example]) -> np.ndarray:
     return load_encoder("minilm").encode([e.item.text for e in ex])
 
 
+def _annomi_session(tid: str, rows: list[dict[str, str]]) -> Session:
+    """One AnnoMI transcript as a two-speaker Session (rows already in order)."""
+    utts = [
+        Utterance(
+            id=f"u{i + 1:04d}",
+            index=i,
+            role=Role(r["interlocutor"]),
+            speaker=r["interlocutor"],
+            text=r["utterance_text"],
+        )
+        for i, r in enumerate(rows)
+    ]
+    speakers = [
+        Speaker(id="therapist", role=Role.THERAPIST),
+        Speaker(id="client", role=Role.CLIENT),
+    ]
+    return Session(id=tid, utterances=utts, speakers=speakers)
+
+
 # --- sections -------------------------------------------------------------------------------
 def bench_speed(transcripts: dict[str, list[dict[str, str]]], model_dir: Path) -> dict[str, Any]:
-    sessions = []
-    for tid, rows in transcripts.items():
-        utts = [
-            Utterance(
-                id=f"u{i + 1:04d}",
-                index=i,
-                role=Role(r["interlocutor"]),
-                speaker=r["interlocutor"],
-                text=r["utterance_text"],
-            )
-            for i, r in enumerate(rows)
-        ]
-        sessions.append(
-            Session(
-                id=tid,
-                utterances=utts,
-                speakers=[
-                    Speaker(id="therapist", role=Role.THERAPIST),
-                    Speaker(id="client", role=Role.CLIENT),
-                ],
-            )
-        )
+    sessions = [_annomi_session(tid, rows) for tid, rows in transcripts.items()]
     texts = [u.text for s in sessions for u in s.utterances]
     model = load_model(model_dir)
     spec = model.card.encoders[0]
@@ -419,19 +417,7 @@ def _annomi_sessions(transcripts: dict[str, list[dict[str, str]]], quality: str)
     for tid, rows in transcripts.items():
         if rows[0].get("mi_quality") != quality:
             continue
-        utts = [
-            Utterance(
-                id=f"u{i + 1:04d}",
-                index=i,
-                role=Role(r["interlocutor"]),
-                speaker=r["interlocutor"],
-                text=r["utterance_text"],
-            )
-            for i, r in enumerate(rows)
-        ]
-        speakers = [Speaker(id="therapist", role=Role.THERAPIST)]
-        speakers.append(Speaker(id="client", role=Role.CLIENT))
-        out.append(Session(id=tid, utterances=utts, speakers=speakers))
+        out.append(_annomi_session(tid, rows))
     return out
 
 
