@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: setup demo test lint typecheck pytest bench clean encoder
+.PHONY: setup demo test lint typecheck pytest bench clean encoder models
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ pytest: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# Rebuild the bundled coding models from corpus v2 (default: e5, ~6 min; fast: static, ~1 min).
+models: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m attunement.coding.build_default
+	HF_HUB_OFFLINE=1 $(BIN)/python -m attunement.coding.build_default --encoder static \
+		--out src/attunement/coding/models/fast
 
 bench: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/run_all.py

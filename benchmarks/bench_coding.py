@@ -42,7 +42,7 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from attunement.coding.analyzer import CodingAnalyzer
+from attunement.analysis.coding import CodingAnalyzer
 from attunement.coding.card import CodingModel, TfidfSpec, default_model_dir, load_model
 from attunement.coding.data import LEVELS, Example
 from attunement.coding.encoders import (
@@ -285,7 +285,7 @@ def bench_speed(transcripts: dict[str, list[dict[str, str]]], model_dir: Path) -
     t0 = time.perf_counter()
     bare.encode(texts)
     t_bare = time.perf_counter() - t0
-    analyzer = CodingAnalyzer(model, [StaticEncoder(static_encoder_path())])
+    analyzer = CodingAnalyzer(Predictor(model, [StaticEncoder(static_encoder_path())]))
     t0 = time.perf_counter()
     for s in sessions:
         analyzer(s)
@@ -447,7 +447,9 @@ def bench_false_alarms(folder: Path, model_dirs: Sequence[Path]) -> dict[str, An
             print(f"false alarms: no model at {model_dir}, skipped")
             continue
         model = load_model(model_dir)
-        analyzer = CodingAnalyzer(model, _encoders([s.load for s in model.card.encoders]))
+        analyzer = CodingAnalyzer(
+            Predictor(model, _encoders([s.load for s in model.card.encoders]))
+        )
         res: dict[str, Any] = {}
         if transcripts is not None:
             high = _annomi_sessions(transcripts, "high")
@@ -496,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.false_alarms:
         models = (
-            [args.model, args.model.parent / "minilm"]
+            [args.model, args.model.parent / "fast"]
             if args.model == default_model_dir()
             else [args.model]
         )

@@ -94,7 +94,7 @@ def load_sessions(path: Path) -> list[tuple[str, Session]]:
 def measures(s: Session) -> dict[str, float | None]:
     """Per-session numbers: the score, its components' raw values, and the baselines."""
     att = s.metrics.get("attunement", {})
-    comps = att.get("components", {})
+    comps = att.get("indicators", {})
     cb = default_codebook()
     empathy, failures = set(cb.ids("empathy")), set(cb.ids("failure"))
     therapist = [u for u in s.utterances if u.role is Role.THERAPIST]
@@ -115,12 +115,12 @@ def measures(s: Session) -> dict[str, float | None]:
     ep = s.metrics.get("episodes", {}).get("headline", {})
     return {
         "score": att.get("score"),
-        **{f"c_{k}": v.get("value") for k, v in comps.items()},
+        **{f"i_{k}": v.get("value") for k, v in comps.items()},
         "empathic_rate": share(empathy),
         "failure_rate": share(failures),
         "lsm": s.metrics.get("lsm", {}).get("session"),
         "emotional_share": s.metrics.get("emotional_responsiveness", {}).get("share_responsive"),
-        "semantic_mean": comps.get("semantic", {}).get("raw"),
+        "semantic_mean": s.metrics.get("semantic_responsiveness", {}).get("mean"),
         "episodes": ep.get("Episodes"),
         "unrepaired": ep.get("Unresolved or not addressed"),
         "base_neg_therapist_word_share": -sum(t_words) / all_words if all_words else None,

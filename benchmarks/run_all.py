@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "session": ("bench_session.py", ["--quick"]),
     "coding": ("bench_coding.py", ["--quick"]),
     "mi_quality": ("bench_mi_quality.py", ["--boot", "200"]),
+    "targets": ("bench_targets.py", ["--boot", "200"]),
     "finetune": ("bench_finetune.py", ["--epochs", "1"]),
 }
 

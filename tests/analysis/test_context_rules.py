@@ -255,3 +255,45 @@ def test_confident_boundary_code_on_a_backchannel_still_needs_words() -> None:
     ContextRules()(s)
     assert prob(s.utterances[1], "F_BOUNDARY") == pytest.approx(0.485)
     assert prob(s.utterances[3], "F_BOUNDARY") == 0.97  # the client's request corroborates it
+
+
+def test_stage_directions_are_not_words_the_client_said() -> None:
+    s = build(
+        [
+            (
+                C,
+                "(pause) The fees went up again, (long pause) it's a lot.",
+                [("C_PARAMETERS", 0.7)],
+                {},
+            ),
+            (C, "I'd like to pause therapy over the summer.", [("C_PARAMETERS", 0.7)], {}),
+            (C, "[pause] Money's tight with the sessions.", [("C_PARAMETERS", 0.7)], {}),
+        ]
+    )
+    ContextRules()(s)
+    assert prob(s.utterances[0], "TERMINATION_RISK") == 0.0
+    assert prob(s.utterances[1], "TERMINATION_RISK") == 0.7
+    assert prob(s.utterances[2], "TERMINATION_RISK") == 0.0
+
+
+def test_empty_phrase_list_matches_nothing() -> None:
+    from attunement.analysis.lexicons import phrase_regex
+
+    pattern = phrase_regex(())
+    for text in ("Fine.", "What?", "", "ok!"):
+        assert pattern.search(text) is None
+    assert phrase_regex(["", "  "]).search("anything at all.") is None
+
+
+def test_owned_mistakes_in_other_words_keep_the_apology() -> None:
+    s = build(
+        [
+            (C, "Right.", [], {}),
+            (T, "I double-booked your slot last week; that's on me.", [("R_ACKNOWLEDGE", 0.8)], {}),
+            (C, "Okay.", [], {}),
+            (T, "Sorry, go on, you were saying about the garden.", [("R_ACKNOWLEDGE", 0.8)], {}),
+        ]
+    )
+    ContextRules()(s)
+    assert prob(s.utterances[1], "R_ACKNOWLEDGE") == 0.8
+    assert prob(s.utterances[3], "R_ACKNOWLEDGE") < 0.5

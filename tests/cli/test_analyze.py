@@ -156,3 +156,25 @@ def test_json_lines_on_stdout_for_many_inputs(
         "week1.txt",
         "week2.txt",
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("extra", [[], ["--encoder", "minilm"], ["--fast"]])
+def test_json_to_stdout_is_only_json(good: Path, extra: list[str]) -> None:
+    """Library load reports and progress bars must never reach stdout."""
+    import subprocess
+    import sys
+
+    if extra[:2] == ["--encoder", "minilm"]:
+        pytest.importorskip("sentence_transformers")
+    cmd = [sys.executable, "-c", "from attunement.cli.main import run; run()"]
+    proc = subprocess.run(
+        [*cmd, "analyze", str(good), "--json", "-", *extra],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr[-500:]
+    doc = json.loads(proc.stdout)
+    assert doc["utterances"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from attunement.analysis.base import PipelineContext
-from attunement.coding.analyzer import CodingAnalyzer
+from attunement.analysis.coding import CodingAnalyzer
 from attunement.coding.train import train_from_path
 from attunement.model import Annotation, Role, Session, Speaker, Utterance, default_codebook
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from attunement.analysis.coding import CodingAnalyzer
 from attunement.cli.main import main
-from attunement.coding.analyzer import CodingAnalyzer
 from attunement.coding.finetune import FinetuneCard, FinetuneExample
 from attunement.coding.finetune_apply import FinetunedPredictor, heads_for
 from attunement.model import Role, Session, Speaker, Utterance

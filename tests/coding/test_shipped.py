@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from attunement.analysis.base import PipelineContext
-from attunement.coding.analyzer import CodingAnalyzer
+from attunement.analysis.coding import CodingAnalyzer
 from attunement.coding.card import default_model_dir, load_model
 from attunement.model import Role, Session, Speaker, Utterance
 
@@ -40,13 +40,27 @@ def test_shipped_model_card_is_small_and_valid() -> None:
     path = default_model_dir()
     model = load_model(path)
     assert sum(p.stat().st_size for p in path.iterdir()) < 2_000_000
-    assert model.card.encoders[0].load == "static"
+    assert model.card.encoders[0].load == "e5"
     assert "TERMINATION_RISK" in model.card.codes()
     assert model.card.validation.get("test"), "card must carry held-out test scores"
+    assert "corpus/v2" in model.card.training["data"]
+    # calibrated heads: a decision cut per code, never below "more likely than not"
+    for head in model.card.heads:
+        if head.kind == "multilabel":
+            assert set(head.decision) == set(head.labels)
+            assert all(0.5 <= t < 1.0 for t in head.decision.values())
+
+
+def test_fast_model_is_shipped_beside_the_default() -> None:
+    from attunement.coding.card import fast_model_dir
+
+    fast = load_model(fast_model_dir())
+    assert fast.card.encoders[0].load == "static"
+    assert set(fast.card.codes()) == set(load_model(default_model_dir()).card.codes())
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["default", "minilm"])
+@pytest.mark.parametrize("name", ["default", "fast"])
 def test_shipped_model_codes_clear_lines(name: str) -> None:
     path = default_model_dir().parent / name
     if not (path / "model.json").exists():
@@ -60,13 +74,3 @@ def test_shipped_model_codes_clear_lines(name: str) -> None:
     for invite in (s.utterances[2], s.utterances[4]):
         assert invite.has_code("E_EXPLORATION") and invite.has_code("question_open")
     assert s.metrics["coding"]["headline"]["Termination talk"] == 1
-
-
-def test_minilm_model_card_if_shipped() -> None:
-    path = default_model_dir().parent / "minilm"
-    if not (path / "model.json").exists():
-        pytest.skip("no MiniLM model shipped")
-    model = load_model(path)
-    assert model.card.encoders[0].load == "minilm" and model.card.encoders[0].dim == 384
-    assert sum(p.stat().st_size for p in path.iterdir()) < 2_000_000
-    assert model.card.codes() == load_model(default_model_dir()).card.codes()

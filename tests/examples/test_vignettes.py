@@ -13,6 +13,7 @@ These run the same pipeline as ``attune analyze`` (reader → every available an
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -75,11 +76,44 @@ def test_explored_version_shows_the_exploration_and_re_engagement(pipeline) -> N
     assert ep.resolution in {"resolved", "partially_resolved"}
 
 
+def test_explored_version_ends_with_no_open_termination_episode(pipeline) -> None:  # type: ignore[no-untyped-def]
+    s = _run(pipeline, ROOT / "cheerful-goodbye.txt")
+    open_ = [e for e in s.episodes if e.resolution in {"unresolved", "not_addressed"}]
+    assert not [e for e in open_ if "TERMINATION_RISK" in e.flags]
+    suggested = [x.strategy for e in s.episodes for x in e.suggestions]
+    assert "R_INVITE" not in suggested, "the therapist did invite; do not suggest it"
+
+
+def _is_greeting_or_goodbye(text: str) -> bool:
+    words = re.findall(r"[a-z']+", text.lower())
+    return len(words) <= 6 and bool({"hi", "hello", "bye", "goodbye"} & set(words))
+
+
+@pytest.mark.parametrize("name", ["cheerful-goodbye.txt", "cheerful-goodbye-missed.vtt"])
+def test_greetings_and_goodbyes_carry_no_marker_or_failure(pipeline, name) -> None:  # type: ignore[no-untyped-def]
+    s = _run(pipeline, ROOT / name)
+    social = [u for u in s.utterances if _is_greeting_or_goodbye(u.text)]
+    assert social, "both versions open and close with a greeting and a goodbye"
+    for u in social:
+        coded = {
+            c
+            for c, a in u.effective().items()
+            if c[:2] in {"W_", "C_", "F_"} and a.probability >= 0.5
+        }
+        assert not coded, f"turn {u.id} is social talk but carries {sorted(coded)}"
+
+
 def test_missed_version_is_flagged_with_a_suggested_invitation(pipeline) -> None:  # type: ignore[no-untyped-def]
     s = _run(pipeline, ROOT / "cheerful-goodbye-missed.vtt")
-    ep = _episode_of(s, _turn(s, "can't afford it anymore"))
+    turn = _turn(s, "can't afford it anymore")
+    ep = _episode_of(s, turn)
     assert ep.resolution in {"unresolved", "not_addressed"}
     assert "R_INVITE" in [x.strategy for x in ep.suggestions]
+    # unresolved because of what the client said: the episode is opened by the ending talk
+    # and none of its markers is social talk such as a goodbye
+    assert ep.markers[0].utterance_id == turn.id or turn.id in {m.utterance_id for m in ep.markers}
+    by_id = {u.id: u for u in s.utterances}
+    assert not [m for m in ep.markers if _is_greeting_or_goodbye(by_id[m.utterance_id].text)]
 
 
 def test_forgotten_appointment_confrontation_acknowledgement_and_history(pipeline) -> None:  # type: ignore[no-untyped-def]

@@ -50,7 +50,7 @@ import re
 from typing import Any
 
 from attunement.analysis.base import Analyzer
-from attunement.analysis.lexicons import normalize, phrase_regex, tokenize
+from attunement.analysis.lexicons import phrase_regex, spoken, tokenize
 from attunement.analysis.suggestions import ContextKeywords, repair_data
 from attunement.model import Annotation, Role, Session, Utterance, default_codebook
 from attunement.model.session import CONTEXT_SOURCE
@@ -164,7 +164,7 @@ class ContextRules(Analyzer):
             return "other"
         # No behaviour code: simple cues on the last sentence of the turn.
         kw = self._kw()
-        text = normalize(t.text)
+        text = spoken(t.text)
         if self._regex(kw.reflection_cues).search(text):
             return "invite"
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
@@ -229,7 +229,7 @@ class ContextRules(Analyzer):
                 and ack.source != "human"
                 and ack.probability > 0
                 and not self._grievance_before(session, u, confront, failures)
-                and not owned_re.search(normalize(u.text))
+                and not owned_re.search(spoken(u.text))
             ):
                 self._add(
                     u,
@@ -293,7 +293,7 @@ class ContextRules(Analyzer):
                     "is expected, not withdrawal",
                 )
                 count(f"w_minimal_after_{kind}")
-        text = normalize(u.text)
+        text = spoken(u.text)
         term = eff.get("TERMINATION_RISK")
         term_p = term.probability if term else 0.0
         cp = eff.get("C_PARAMETERS")
@@ -338,7 +338,7 @@ class ContextRules(Analyzer):
         if a is None or a.source == "human" or not (0 < a.probability < keep):
             return False
         nearby = [u, *session.utterances[max(0, u.index - 1) : u.index]]
-        if any(personal_re.search(normalize(x.text)) for x in nearby):
+        if any(personal_re.search(spoken(x.text)) for x in nearby):
             return False
         self._add(
             u,
@@ -358,7 +358,7 @@ class ContextRules(Analyzer):
         a = effective(u).get("TERMINATION_RISK")
         if a is None or a.source == "human" or not (0 < a.probability < self.corroborate_keep):
             return False
-        text = normalize(u.text)
+        text = spoken(u.text)
         if therapy_re.search(text) or explicit_re.search(text):
             return False
         self._add(

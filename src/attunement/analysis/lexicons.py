@@ -48,6 +48,17 @@ def normalize(text: str) -> str:
     return text.lower().translate(_APOSTROPHES)
 
 
+_STAGE = re.compile(r"[(\[][^()\[\]]{0,40}[)\]]")
+
+
+def spoken(text: str) -> str:
+    """:func:`normalize` d text without stage directions such as ``(pause)``, ``[laughs]``.
+
+    Keyword rules match what was said, not a transcriber's note about how it was said.
+    """
+    return _STAGE.sub(" ", normalize(text))
+
+
 def tokenize(text: str) -> list[str]:
     """Words of ``text`` (lower case; contractions stay one token)."""
     return TOKEN_RE.findall(normalize(text))
@@ -138,7 +149,9 @@ def emotion_lexicon() -> EmotionLexicon:
 # --- matching --------------------------------------------------------------------------
 def phrase_regex(entries: Iterable[str]) -> re.Pattern[str]:
     """One alternation matching any entry on word boundaries in :func:`normalize` d text."""
-    alts = sorted({normalize(e) for e in entries}, key=len, reverse=True)
+    alts = sorted({normalize(e) for e in entries if e.strip()}, key=len, reverse=True)
+    if not alts:
+        return re.compile(r"(?!x)x")  # an empty list matches nothing
     return re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w'])")
 
 

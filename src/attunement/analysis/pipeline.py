@@ -22,7 +22,7 @@ REGISTRY: dict[str, str] = {
     "tone": "attunement.analysis.tone:EmotionalTone",
     "emotional_responsiveness": "attunement.analysis.responsiveness:EmotionalResponsiveness",
     "semantic_responsiveness": "attunement.analysis.semantic:SemanticResponsiveness",
-    "coding": "attunement.coding.analyzer:CodingAnalyzer",
+    "coding": "attunement.analysis.coding:CodingAnalyzer",
     "context": "attunement.analysis.context_rules:ContextRules",
     "episodes": "attunement.analysis.episodes:RuptureEpisodes",
     "attunement": "attunement.analysis.attunement_score:AttunementScore",

@@ -59,6 +59,11 @@ def register(app: typer.Typer) -> None:
         model: Path | None = typer.Option(
             None, "--model", help="Coding model folder (from attune train, or --finetune)."
         ),
+        fast: bool = typer.Option(
+            False,
+            "--fast",
+            help="Use the bundled fast coding model (static encoder, ~30x faster, less accurate).",
+        ),
         client_id: str | None = typer.Option(None, "--client-id", help="Set session.meta."),
         session_number: int | None = typer.Option(
             None, "--session-number", min=0, help="Set session.meta."
@@ -90,6 +95,14 @@ def register(app: typer.Typer) -> None:
         for t in targets.values():
             t.prepare()
         names = [n.strip() for n in analyzers.split(",") if n.strip()] if analyzers else None
+        if fast and model is not None:
+            from attunement.errors import AttunementError
+
+            raise AttunementError("give either --fast or --model, not both")
+        if fast:
+            from attunement.coding.card import fast_model_dir
+
+            model = fast_model_dir()
         ctx = PipelineContext(encoder_name=encoder, model_dir=model)
         pipeline = build_pipeline(names if names is not None else available(), ctx)
         to_stdout = any(t.kind == "stdout" for t in targets.values())

@@ -13,13 +13,15 @@ from attunement.errors import AttunementError
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
-        data: Path = typer.Option(..., "--data", help="Coded utterances: JSONL, CSV or a folder."),
+        data: Path = typer.Option(
+            ..., "--data", help="Coded utterances: JSONL, CSV, session-corpus .txt or a folder."
+        ),
         out: Path = typer.Option(..., "--out", help="Model directory to write."),
         codebook: Path | None = typer.Option(
             None, "--codebook", help="TOML mapping your code names to ours / declaring your own."
         ),
         encoder: str | None = typer.Option(
-            None, "--encoder", help="static (default), minilm, or both: static+minilm."
+            None, "--encoder", help="e5 (default), static, minilm, or several joined by +."
         ),
         seed: int = typer.Option(0, "--seed"),
         valid_fraction: float = typer.Option(0.2, "--valid-fraction"),
@@ -63,7 +65,7 @@ def register(app: typer.Typer) -> None:
         for flag, value in (("--epochs", epochs), ("--train-layers", train_layers)):
             if value is not None:
                 raise AttunementError(f"{flag} applies only with --finetune")
-        encoder = encoder or "static"
+        encoder = encoder or "e5"
         from attunement.coding.train import train_from_path
 
         result = train_from_path(

@@ -8,9 +8,10 @@ inspected by hand, and loading one never executes code.
 
 Heads come in three kinds:
 
-* ``multilabel`` — one binary logistic head per code (several may apply to one utterance);
-  the decision threshold chosen on validation is folded into each bias so that
-  ``probability >= 0.5`` means "code applies" for every code.
+* ``multilabel`` — one binary logistic head per code (several may apply to one utterance).
+  Calibrated heads (the default since corpus v2) carry Platt-scaled probabilities and a
+  per-code cut in ``decision`` (picked on validation, favouring precision); in older models
+  the cut is folded into each bias and ``probability >= 0.5`` means "code applies".
 * ``multiclass`` — one softmax head, exactly one label per utterance (behaviour).
 * ``graded`` — one softmax head over levels (``none``/``weak``/``strong``) for one code
   (empathy mechanisms).
@@ -84,7 +85,14 @@ class HeadSpec(BaseModel):
     labels: list[str] = Field(min_length=1, description="Codes (multilabel) or classes.")
     code: str | None = Field(None, description="For graded heads: the code the levels rate.")
     thresholds: dict[str, float] = Field(
-        default_factory=dict, description="Raw validation thresholds (already folded in b)."
+        default_factory=dict,
+        description="Validation thresholds: folded in b (older models) or, for calibrated "
+        "heads, the cut in `decision`.",
+    )
+    decision: dict[str, float] = Field(
+        default_factory=dict,
+        description="Calibrated heads: probability cut per code at which the code is given "
+        "(picked on validation for precision). Empty: 0.5.",
     )
     C: float = Field(1.0, gt=0)
     support: dict[str, int] = Field(default_factory=dict, description="Training positives.")
@@ -227,6 +235,11 @@ def load_model(path: Path) -> CodingModel:
         ) from None
     _check(card, arrays, str(path))
     return CodingModel(card, arrays)
+
+
+def fast_model_dir() -> Path:
+    """The bundled fast model (static encoder): the speed path, ``attune analyze --fast``."""
+    return default_model_dir().parent / "fast"
 
 
 def default_model_dir() -> Path:

@@ -7,6 +7,9 @@ Two input shapes:
   (code → ``none``/``weak``/``strong`` or 0/1/2), ``behaviour``; optional ``id``, ``group``
   (session), ``context`` (``[{role, text}]``, oldest first). Without ``context`` the
   previous records of the same group are used.
+* **Session corpus** (``.txt`` files in the format of :mod:`attunement.coding.corpus_format`,
+  the project's corpus v2): whole sessions, every turn coded; a turn's context is the
+  turns before it in its session and its group is the session id.
 * **CSV**, a coded transcript: columns ``role`` (or ``speaker`` holding roles), ``text``,
   ``codes`` (separated by ``;``, ``|`` or ``,``), optional ``session``/``session_id``/
   ``group``, empathy columns named by their code, ``behaviour``. Rows are in session
@@ -28,12 +31,14 @@ import csv
 import hashlib
 import json
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from attunement.coding.corpus_format import CorpusFormatError, CorpusSession, parse_text
 from attunement.coding.features import Item
 from attunement.errors import SchemaError
 from attunement.model import default_codebook
@@ -171,22 +176,26 @@ def _split_codes(value: str) -> list[str]:
 
 
 def read_examples(path: Path, resolver: Resolver | None = None) -> list[Example]:
-    """Read a JSONL or CSV file, or every ``*.jsonl``/``*.csv`` in a folder."""
+    """Read a JSONL, CSV or session-corpus file, or every such file in a folder."""
     resolver = resolver or load_codebook_map(None)
     path = Path(path)
     if path.is_dir():
-        files = sorted([*path.glob("*.jsonl"), *path.glob("*.csv")])
+        files = _data_files(path)
         if not files:
-            raise SchemaError("folder holds no .jsonl or .csv files", where=str(path))
+            raise SchemaError("folder holds no .jsonl, .csv or .txt files", where=str(path))
     elif path.is_file():
         files = [path]
     else:
         raise SchemaError("no such file or folder", where=str(path))
     out: list[Example] = []
     for f in files:
-        out.extend(
-            _read_csv(f, resolver) if f.suffix.lower() == ".csv" else _read_jsonl(f, resolver)
-        )
+        suffix = f.suffix.lower()
+        if suffix == ".txt":
+            out.extend(_read_sessions(f))
+        elif suffix == ".csv":
+            out.extend(_read_csv(f, resolver))
+        else:
+            out.extend(_read_jsonl(f, resolver))
     if not out:
         raise SchemaError("no coded utterances found", where=str(path))
     return out
@@ -195,12 +204,50 @@ def read_examples(path: Path, resolver: Resolver | None = None) -> list[Example]
 def data_hash(path: Path) -> str:
     """sha256 over the bytes of the file(s) read, so a card names its exact data."""
     path = Path(path)
-    files = sorted([*path.glob("*.jsonl"), *path.glob("*.csv")]) if path.is_dir() else [path]
+    files = _data_files(path) if path.is_dir() else [path]
     h = hashlib.sha256()
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
     return h.hexdigest()
+
+
+def _data_files(folder: Path) -> list[Path]:
+    return sorted([*folder.glob("*.jsonl"), *folder.glob("*.csv"), *folder.glob("*.txt")])
+
+
+def examples_from_sessions(sessions: Sequence[CorpusSession]) -> list[Example]:
+    """Every turn of every corpus session as an :class:`Example` with its context."""
+    out: list[Example] = []
+    for s in sessions:
+        history: list[tuple[str, str]] = []
+        for i, t in enumerate(s.turns):
+            item = Item(role=t.role, text=t.text, context=_context_from(history))
+            out.append(
+                Example(
+                    id=f"{s.id}:{i + 1}",
+                    group=s.id,
+                    item=item,
+                    codes=set(t.codes),
+                    empathy=dict(t.empathy),
+                    behaviour=t.behaviour,
+                    where=f"{s.source} line {t.line}",
+                )
+            )
+            history.append((t.role, t.text))
+    return out
+
+
+def _read_sessions(path: Path) -> list[Example]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SchemaError(f"cannot read ({exc.__class__.__name__})", where=path.name) from None
+    try:
+        sessions = parse_text(text, path.name)
+    except CorpusFormatError as exc:
+        raise SchemaError(str(exc)) from None
+    return examples_from_sessions(sessions)
 
 
 def _context_from(history: list[tuple[str, str]]) -> list[tuple[str, str]]:

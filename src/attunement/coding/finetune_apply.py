@@ -42,8 +42,8 @@ from attunement.errors import DependencyError, ModelError, missing_extra
 from attunement.model import default_codebook
 
 if TYPE_CHECKING:
-    from attunement.coding.evaluate import Labels
     from attunement.coding.finetune import FinetuneCard, FinetunedCoder, FinetuneReport
+    from attunement.coding.labels import Labels
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ def _quiet_transformers() -> None:
 
 
 def _gold(ex: FinetuneExample, tasks: Mapping[str, Sequence[str]]) -> Labels:
-    from attunement.coding.evaluate import Labels
+    from attunement.coding.labels import Labels
 
     kinds = {t: tuple(tasks[t]) for t in ex.labels}
     binary = [t for t, k in kinds.items() if k == BINARY]
@@ -258,9 +258,9 @@ def finetune_from_path(
     ``attune evaluate`` (optimistic: it chose the epoch).
     """
     from attunement.coding.data import data_hash, load_codebook_map, read_examples
-    from attunement.coding.evaluate import compare, decode
     from attunement.coding.finetune import FinetunedCoder, finetune
     from attunement.coding.finetune_data import carve_validation, from_coding_examples
+    from attunement.coding.labels import compare, decode
     from attunement.coding.metrics import multiclass_scores
 
     if not 0.0 <= valid_fraction < 1.0:

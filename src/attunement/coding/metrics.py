@@ -109,14 +109,24 @@ def average_precision(
     return float(np.sum((rec - rec_prev) * prec))
 
 
-def best_threshold(gold: np.ndarray, prob: np.ndarray, lo: float = 0.05, hi: float = 0.95) -> float:
-    """The probability cut that maximizes F1 (ties → nearest 0.5); 0.5 with no positives."""
+def fbeta(precision: float, recall: float, beta: float) -> float:
+    """F-beta: beta < 1 weighs precision more (0.5: a flag should rather be right)."""
+    b2 = beta * beta
+    den = b2 * precision + recall
+    return 0.0 if den <= 0 else (1 + b2) * precision * recall / den
+
+
+def best_threshold(
+    gold: np.ndarray, prob: np.ndarray, lo: float = 0.05, hi: float = 0.95, beta: float = 1.0
+) -> float:
+    """The probability cut that maximizes F-beta (ties → nearest 0.5); 0.5 with no positives."""
     y = np.asarray(gold, dtype=bool)
     if y.sum() == 0:
         return 0.5
     best, best_t = -1.0, 0.5
     for t in np.round(np.arange(lo, hi + 1e-9, 0.025), 3):
-        f1 = binary_scores(y, prob >= t)["f1"]
+        sc = binary_scores(y, prob >= t)
+        f1 = fbeta(sc["precision"], sc["recall"], beta)
         if f1 > best + 1e-12 or (abs(f1 - best) <= 1e-12 and abs(t - 0.5) < abs(best_t - 0.5)):
             best, best_t = f1, float(t)
     return best_t

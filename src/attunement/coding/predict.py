@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -73,6 +74,18 @@ class Predictor:
     @property
     def heads(self) -> list[HeadSpec]:
         return self.model.card.heads
+
+    @property
+    def info(self) -> dict[str, Any]:
+        card = self.model.card
+        return {
+            "name": card.name,
+            "version": card.version,
+            "encoders": [e.load for e in card.encoders],
+        }
+
+    def codes(self) -> list[str]:
+        return self.model.card.codes()
 
     def features(self, items: Sequence[Item]) -> Array:
         card = self.model.card

@@ -6,8 +6,7 @@ session JSON (and simple utterance lists), CSV/TSV. See ``docs/formats.md``.
 """
 
 from attunement.io.base import DEFAULT_MAX_BYTES, Parsed, RawTurn, Reader, ReadOptions, Source
-from attunement.io.detect import detect_format
-from attunement.io.read import read_session, read_session_bytes, read_sessions
+from attunement.io.read import detect_format, read_session, read_session_bytes, read_sessions
 from attunement.io.registry import READERS
 
 __all__ = [

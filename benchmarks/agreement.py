@@ -1,0 +1,146 @@
+"""Double coding of corpus v2: draw a blind sample, then measure agreement per code.
+
+    python benchmarks/agreement.py sample --turns 1000 --out corpus/v2/double/blind.txt
+    python benchmarks/agreement.py score corpus/v2/double/coder-b.txt \
+        [--json benchmarks/results/agreement.json]
+
+``sample`` picks whole sessions (seeded, across all batch files) until at least ``--turns``
+turns, and writes them with every code replaced by ``?``: a second coder, who never saw
+the first coding, fills them in from ``corpus/v2/CODING.md`` alone. ``score`` matches the
+second coding to the first by session id and turn position (the text must be identical)
+and reports, per binary code, both coders' positives, raw agreement and Cohen's kappa,
+plus kappa for behaviour (7 classes) and each empathy mechanism (3 levels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+from attunement.coding.corpus_format import (
+    CLIENT_CODES,
+    EMPATHY,
+    THERAPIST_CODES,
+    CorpusSession,
+    parse_text,
+    read_files,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpus" / "v2" / "sessions"
+
+
+def blind(s: CorpusSession) -> str:
+    lines = [f"=== session: {s.id}"]
+    lines += [f"{k}: {v}" for k, v in s.header.items()]
+    lines.append("---")
+    for t in s.turns:
+        if t.role == "therapist":
+            lines.append(f"{t.speaker} | ?? | ??? | ? | {t.text}")
+        else:
+            lines.append(f"{t.speaker} | ? | {t.text}")
+    return "\n".join(lines) + "\n"
+
+
+def sample(turns: int, out: Path, seed: int) -> int:
+    sessions = read_files(CORPUS.glob("*.txt"))
+    rng = random.Random(seed)
+    order = list(sessions)
+    rng.shuffle(order)
+    chosen, n = [], 0
+    for s in order:
+        if n >= turns:
+            break
+        chosen.append(s)
+        n += len(s.turns)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(blind(s) for s in chosen), encoding="utf-8")
+    print(f"{len(chosen)} sessions, {n} turns written blind to {out}")
+    return 0
+
+
+def _kappa(a: list[Any], b: list[Any]) -> float | None:
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(set(a) | set(b)) < 2:
+        return None
+    return float(cohen_kappa_score(a, b))
+
+
+def score(second: Path, out: Path | None) -> int:
+    first = {s.id: s for s in read_files(CORPUS.glob("*.txt"))}
+    other = parse_text(second.read_text(encoding="utf-8"), second.name)
+    pairs = []
+    for s in other:
+        ref = first.get(s.id)
+        if ref is None or len(ref.turns) != len(s.turns):
+            print(
+                f"error: {second.name}: session {s.id} does not match the corpus", file=sys.stderr
+            )
+            return 2
+        for a, b in zip(ref.turns, s.turns, strict=True):
+            if a.text != b.text or a.role != b.role:
+                print(
+                    f"error: {second.name}: line {b.line}: turn differs from corpus",
+                    file=sys.stderr,
+                )
+                return 2
+            pairs.append((a, b))
+    codes: dict[str, Any] = {}
+    kappas = []
+    for code in (*CLIENT_CODES, *THERAPIST_CODES):
+        role = "client" if code in CLIENT_CODES else "therapist"
+        rows = [(code in a.codes, code in b.codes) for a, b in pairs if a.role == role]
+        ya, yb = [r[0] for r in rows], [r[1] for r in rows]
+        k = _kappa(ya, yb)
+        codes[code] = {
+            "a_pos": sum(ya),
+            "b_pos": sum(yb),
+            "agreement": sum(x == y for x, y in rows) / len(rows) if rows else None,
+            "kappa": k,
+        }
+        if k is not None:
+            kappas.append(k)
+    ther = [(a, b) for a, b in pairs if a.role == "therapist"]
+    doc = {
+        "command": f"python benchmarks/agreement.py score {second.as_posix()}",
+        "sessions": len(other),
+        "turns": len(pairs),
+        "codes": codes,
+        "mean_kappa": sum(kappas) / len(kappas) if kappas else None,
+        "behaviour_kappa": _kappa([a.behaviour for a, _ in ther], [b.behaviour for _, b in ther]),
+        "empathy_kappa": {
+            e: _kappa([a.empathy[e] for a, _ in ther], [b.empathy[e] for _, b in ther])
+            for e in EMPATHY
+        },
+    }
+    text = json.dumps(doc, indent=1) + "\n"
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sp = sub.add_parser("sample")
+    sp.add_argument("--turns", type=int, default=1000)
+    sp.add_argument("--out", type=Path, required=True)
+    sp.add_argument("--seed", type=int, default=7)
+    sc = sub.add_parser("score")
+    sc.add_argument("second", type=Path)
+    sc.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    if args.cmd == "sample":
+        return sample(args.turns, args.out, args.seed)
+    return score(args.second, args.json)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,238 @@
+"""Write the generated tables of ``docs/benchmarks.md`` from the benchmarks' JSON output.
+
+    python benchmarks/render_docs.py [--check]
+
+Reads ``benchmarks/results/*.json`` (written by the scripts with ``--json``) and replaces
+each block between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->`` in
+``docs/benchmarks.md``. ``--check`` exits 1 when the document is out of date (a test runs
+it), so a table can never drift from the numbers that produced it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DOC = HERE.parent / "docs" / "benchmarks.md"
+RESULTS = HERE / "results"
+
+
+def _f(v: Any, nd: int = 3) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+def _pct(v: Any) -> str:
+    return "–" if v is None else f"{100 * v:.1f} %"
+
+
+def _met(value: Any, target: float, lower_is_better: bool = False) -> str:
+    if value is None:
+        return "–"
+    ok = value <= target if lower_is_better else value >= target
+    return "met" if ok else "not met"
+
+
+def targets_table(doc: dict[str, Any]) -> str:
+    models: dict[str, Any] = doc["models"]
+    t = doc["targets"]
+    names = list(models)
+    head = "| measure | target | " + " | ".join(names) + " |"
+    sep = "|---|---|" + "---|" * len(names)
+    rows = [head, sep]
+
+    def row(label: str, target: str, cells: list[str]) -> None:
+        rows.append(f"| {label} | {target} | " + " | ".join(cells) + " |")
+
+    def get(m: dict[str, Any], *path: str) -> Any:
+        cur: Any = m
+        for p in path:
+            if not isinstance(cur, dict) or p not in cur:
+                return None
+            cur = cur[p]
+        return cur
+
+    for code, goal in t["epitome"].items():
+        row(
+            f"EPITOME {code} macro-F1 (transfer)",
+            f"≥ {goal}",
+            [_f(get(models[n], "epitome", code)) for n in names],
+        )
+    labels = {
+        "behaviour_4": "AnnoMI therapist behaviour (4) macro-F1",
+        "question_open_closed": "AnnoMI question open/closed macro-F1",
+        "reflection_simple_complex": "AnnoMI reflection simple/complex macro-F1",
+    }
+    for key, goal in t["annomi"].items():
+        row(labels[key], f"≥ {goal}", [_f(get(models[n], "annomi", key)) for n in names])
+    row(
+        "AnnoMI high-quality: client turns with any marker",
+        f"≤ {100 * t['false_alarms']['client_with_marker']:.0f} %",
+        [_pct(get(models[n], "false_alarms", "client_with_marker")) for n in names],
+    )
+    row(
+        "AnnoMI high-quality: therapist turns with any F_*",
+        f"≤ {100 * t['false_alarms']['therapist_with_failure']:.0f} %",
+        [_pct(get(models[n], "false_alarms", "therapist_with_failure")) for n in names],
+    )
+
+    def auc(n: str, key: str) -> str:
+        a = get(models[n], "quality", "auc", key)
+        if not a:
+            return "–"
+        return f"{a['auc']:.3f} [{a['ci'][0]:.2f}, {a['ci'][1]:.2f}] (n={a['n']})"
+
+    row(
+        "Session quality total AUC, high vs low MI [95 % CI]",
+        "≥ 0.80",
+        [auc(n, "score") for n in names],
+    )
+    row(
+        "Corpus v2 held-out: macro-F1, binary codes",
+        f"≥ {t['corpus']['codes_macro_f1']}",
+        [_f(get(models[n], "corpus", "codes_macro_f1")) for n in names],
+    )
+    row(
+        "Utterances/s, coding only (4,000 AnnoMI turns)",
+        f"≥ {t['speed']['fast_utt_per_s']} (fast path)",
+        [_f(get(models[n], "speed", "utt_per_s"), 0) for n in names],
+    )
+    row(
+        "600-utterance session: coding seconds after load",
+        f"≤ {t['speed']['session_600_seconds']} s (default)",
+        [_f(get(models[n], "speed", "session_600_seconds"), 2) for n in names],
+    )
+    row(
+        "  bare encode of the same 600 (same run)",
+        "baseline",
+        [_f(get(models[n], "speed", "bare_encode_600_seconds"), 2) for n in names],
+    )
+    row(
+        "Peak RSS, MB (the model's own process)",
+        "report",
+        [_f(get(models[n], "speed", "peak_rss_mb"), 0) for n in names],
+    )
+    meta = f"Last run {doc['date']} on {doc['machine']}: `{doc['command'].strip()}`."
+    return meta + "\n\n" + "\n".join(rows)
+
+
+def indicators_table(doc: dict[str, Any]) -> str:
+    models: dict[str, Any] = doc["models"]
+    names = list(models)
+    keys: list[str] = []
+    for n in names:
+        for k in models[n].get("quality", {}).get("auc") or {}:
+            if k not in keys:
+                keys.append(k)
+    rows = ["| AUC high vs low [95 % CI] | " + " | ".join(names) + " |"]
+    rows.append("|---|" + "---|" * len(names))
+    for k in keys:
+        cells = []
+        for n in names:
+            a = (models[n].get("quality", {}).get("auc") or {}).get(k)
+            cells.append("–" if not a else f"{a['auc']:.3f} [{a['ci'][0]:.2f}, {a['ci'][1]:.2f}]")
+        rows.append(f"| `{k}` | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def corpus_table(doc: dict[str, Any]) -> str:
+    models: dict[str, Any] = doc["models"]
+    names = [n for n in models if models[n].get("corpus")]
+    if not names:
+        return "(no corpus results)"
+    codes: list[str] = []
+    for n in names:
+        for c in models[n]["corpus"]["per_code"]:
+            if c not in codes:
+                codes.append(c)
+    rows = ["| code | support | " + " | ".join(f"{n} P / R / F1" for n in names) + " |"]
+    rows.append("|---|---|" + "---|" * len(names))
+    for c in codes:
+        sup = next(
+            (
+                models[n]["corpus"]["per_code"][c]["support"]
+                for n in names
+                if c in models[n]["corpus"]["per_code"]
+            ),
+            None,
+        )
+        cells = []
+        for n in names:
+            r = models[n]["corpus"]["per_code"].get(c)
+            cells.append(
+                "–" if r is None else f"{r['precision']:.2f} / {r['recall']:.2f} / {r['f1']:.2f}"
+            )
+        rows.append(f"| `{c}` | {sup} | " + " | ".join(cells) + " |")
+    extra = []
+    for n in names:
+        cm = models[n]["corpus"]
+        emp = ", ".join(f"{k} {v:.3f}" for k, v in cm["empathy_macro_f1"].items())
+        extra.append(
+            f"- {n}: {cm['test_sessions']} test sessions, {cm['test_turns']} turns; "
+            f"macro-F1 binary codes {_f(cm['codes_macro_f1'])}; "
+            f"behaviour {_f(cm['behaviour_macro_f1'])}; empathy {emp}"
+        )
+    return "\n".join(rows) + "\n\n" + "\n".join(extra)
+
+
+def agreement_table(doc: dict[str, Any]) -> str:
+    rows = ["| code | coder A positives | coder B positives | agreement | Cohen's kappa |"]
+    rows.append("|---|---|---|---|---|")
+    for code, r in doc["codes"].items():
+        cells = [str(r["a_pos"]), str(r["b_pos"]), _pct(r["agreement"]), _f(r["kappa"])]
+        rows.append(f"| `{code}` | " + " | ".join(cells) + " |")
+    meta = (
+        f"{doc['turns']} turns from {doc['sessions']} sessions, coded twice; "
+        f"mean kappa over codes with any positive: {_f(doc['mean_kappa'])}. "
+        f"Behaviour (7 classes) kappa {_f(doc.get('behaviour_kappa'))}; empathy (3 levels) "
+        + ", ".join(f"{k} {_f(v)}" for k, v in doc.get("empathy_kappa", {}).items())
+        + "."
+    )
+    return meta + "\n\n" + "\n".join(rows)
+
+
+RENDERERS = {
+    "targets": ("targets.json", targets_table),
+    "quality-indicators": ("targets.json", indicators_table),
+    "corpus-per-code": ("targets.json", corpus_table),
+    "agreement": ("agreement.json", agreement_table),
+}
+
+
+def render(text: str) -> str:
+    for name, (file, fn) in RENDERERS.items():
+        path = RESULTS / file
+        if not path.exists():
+            continue
+        block = fn(json.loads(path.read_text(encoding="utf-8")))
+        tag = re.escape(name)
+        pattern = re.compile(rf"(<!-- generated:{tag} -->\n).*?(\n<!-- /generated:{tag} -->)", re.S)
+        text = pattern.sub(lambda m, b=block: m.group(1) + b + m.group(2), text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--check", action="store_true", help="exit 1 if docs are out of date")
+    args = ap.parse_args(argv)
+    old = DOC.read_text(encoding="utf-8")
+    new = render(old)
+    if args.check:
+        if new != old:
+            print("docs/benchmarks.md is out of date: run python benchmarks/render_docs.py")
+            return 1
+        return 0
+    DOC.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
