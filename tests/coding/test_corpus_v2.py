@@ -147,8 +147,10 @@ def _near_duplicates(corpus: list[str], refs: list[str]) -> list[tuple[int, int,
 
 
 @pytest.fixture(scope="module")
-def corpus_sentences(sessions):  # type: ignore[no-untyped-def]
-    return sorted({s for sess in sessions for t in sess.turns for s in _sentences(t.text)})
+def corpus_sentences():  # type: ignore[no-untyped-def]
+    files = [*CORPUS.glob("*.txt"), *(CORPUS.parent / "next").glob("*.txt")]
+    every = read_files(files)
+    return sorted({s for sess in every for t in sess.turns for s in _sentences(t.text)})
 
 
 @pytest.mark.parametrize("kind", ["examples", "tests"])

@@ -54,7 +54,10 @@ def register(app: typer.Typer) -> None:
             None, "--analyzers", help="Comma-separated analyzer names (default: all available)."
         ),
         encoder: str = typer.Option(
-            "static", "--encoder", help="Sentence encoder: static, minilm or a folder."
+            "static",
+            "--encoder",
+            help="Sentence encoder for the language metrics: static, e5, minilm or a folder "
+            "(the coding model loads the encoder it was trained with).",
         ),
         model: Path | None = typer.Option(
             None, "--model", help="Coding model folder (from attune train, or --finetune)."

@@ -151,7 +151,10 @@ class MiniLMEncoder:
             self._model = SentenceTransformer(path, device="cpu")
         self._batch = batch_size
         self.name = "minilm:all-MiniLM-L6-v2"
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 384)
+        dim_of = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(dim_of() or 384)
         self._memo = _Memo()
 
     def _raw(self, texts: list[str]) -> Matrix:
