@@ -214,8 +214,10 @@ def render(text: str) -> str:
             continue
         block = fn(json.loads(path.read_text(encoding="utf-8")))
         tag = re.escape(name)
-        pattern = re.compile(rf"(<!-- generated:{tag} -->\n).*?(\n<!-- /generated:{tag} -->)", re.S)
-        text = pattern.sub(lambda m, b=block: m.group(1) + b + m.group(2), text)
+        pattern = re.compile(
+            rf"(<!-- generated:{tag} -->\n)(?:.*?\n)?(<!-- /generated:{tag} -->)", re.S
+        )
+        text = pattern.sub(lambda m, b=block: m.group(1) + b + "\n" + m.group(2), text)
     return text
 
 
