@@ -58,8 +58,6 @@ SOURCES = {
     "complex": "MITI 4.2.1: fair 40%, good 50%",
     "open": "MITI 3.1.1: fair 50%, good 70%",
 }
-#: kept for callers of the former weighted score; the total no longer uses weights
-DEFAULT_WEIGHTS: dict[str, float] = dict.fromkeys(ANCHORS, 1.0)
 
 
 @dataclass
