@@ -27,25 +27,13 @@ from attunement.coding.corpus_format import (
     CLIENT_CODES,
     EMPATHY,
     THERAPIST_CODES,
-    CorpusSession,
+    format_session,
     parse_text,
     read_files,
 )
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus" / "v2" / "sessions"
-
-
-def blind(s: CorpusSession) -> str:
-    lines = [f"=== session: {s.id}"]
-    lines += [f"{k}: {v}" for k, v in s.header.items()]
-    lines.append("---")
-    for t in s.turns:
-        if t.role == "therapist":
-            lines.append(f"{t.speaker} | ?? | ??? | ? | {t.text}")
-        else:
-            lines.append(f"{t.speaker} | ? | {t.text}")
-    return "\n".join(lines) + "\n"
 
 
 def sample(turns: int, out: Path, seed: int) -> int:
@@ -60,7 +48,7 @@ def sample(turns: int, out: Path, seed: int) -> int:
         chosen.append(s)
         n += len(s.turns)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(blind(s) for s in chosen), encoding="utf-8")
+    out.write_text("\n".join(format_session(s, blind=True) for s in chosen), encoding="utf-8")
     print(f"{len(chosen)} sessions, {n} turns written blind to {out}")
     return 0
 

@@ -30,6 +30,7 @@ This module is standard library only.
 from __future__ import annotations
 
 import sys
+import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -44,44 +45,23 @@ BEHAVIOURS = {
     "ad": "advice",
     "ot": "other",
 }
-EMPATHY = ("E_EMOTIONAL_REACTION", "E_INTERPRETATION", "E_EXPLORATION")
 LEVELS = ("none", "weak", "strong")
-CLIENT_CODES = [
-    "W_DENIAL",
-    "W_MINIMAL",
-    "W_ABSTRACT",
-    "W_AVOIDANT",
-    "W_DEFERENTIAL",
-    "W_CONTENT_AFFECT",
-    "W_HOPELESS",
-    "C_THERAPIST",
-    "C_REJECTS",
-    "C_ACTIVITIES",
-    "C_PARAMETERS",
-    "C_PROGRESS",
-    "C_DEFENDS",
-    "C_CONTROL",
-    "TERMINATION_RISK",
-    "BOUNDARY_PRESSURE",
-]
-THERAPIST_CODES = [
-    "R_CLARIFY",
-    "R_CHANGE_TASK",
-    "R_RATIONALE",
-    "R_INVITE",
-    "R_ACKNOWLEDGE",
-    "R_DISCLOSE",
-    "R_LINK_RELATIONSHIP",
-    "R_LINK_HISTORY",
-    "R_VALIDATE",
-    "R_REDIRECT",
-    "F_DISMISS",
-    "F_PREMATURE",
-    "F_DEFENSIVE",
-    "F_IGNORE",
-    "F_MISREMEMBER",
-    "F_BOUNDARY",
-]
+
+
+def _codebook_ids(*families: str) -> list[str]:
+    """Code ids of the given families, in codebook order, read from ``data/codebook.toml``.
+
+    Read with ``tomllib`` (standard library) so writers can run this checker with any
+    Python 3.11 before the package is installed; the codebook stays the one source.
+    """
+    path = Path(__file__).resolve().parents[1] / "data" / "codebook.toml"
+    codes = tomllib.loads(path.read_text(encoding="utf-8"))["code"]
+    return [c["id"] for c in codes if c["family"] in families]
+
+
+EMPATHY = tuple(_codebook_ids("empathy"))
+CLIENT_CODES = _codebook_ids("withdrawal", "confrontation", "client_flag")
+THERAPIST_CODES = _codebook_ids("resolution", "failure")
 HEADER_KEYS = ("setting", "approach", "register", "variety", "speakers")
 REGISTERS = ("clean", "disfluent", "asr", "chat", "peer")
 MAX_TEXT = 2000
@@ -252,13 +232,19 @@ def read_files(paths: Iterable[Path]) -> list[CorpusSession]:
     return out
 
 
-def format_session(s: CorpusSession) -> str:
-    """The session in the file format (``parse_text(format_session(s))`` gives it back)."""
+def format_session(s: CorpusSession, blind: bool = False) -> str:
+    """The session in the file format (``parse_text(format_session(s))`` gives it back).
+
+    ``blind`` writes ``?`` for every code, for a second coder to fill in.
+    """
     short = {v: k for k, v in BEHAVIOURS.items()}
     lines = [f"=== session: {s.id}", *(f"{k}: {v}" for k, v in s.header.items()), "---"]
     for t in s.turns:
         codes = ",".join(t.codes) or "-"
-        if t.role == "therapist":
+        if blind:
+            cells = "?? | ??? | ?" if t.role == "therapist" else "?"
+            lines.append(f"{t.speaker} | {cells} | {t.text}")
+        elif t.role == "therapist":
             emp = "".join(str(LEVELS.index(t.empathy[e])) for e in EMPATHY)
             lines.append(
                 f"{t.speaker} | {short[t.behaviour or 'other']} | {emp} | {codes} | {t.text}"
