@@ -1,0 +1,1 @@
+"""Routers: auth (sign-in), pages (clinician), admin, api (JSON)."""
