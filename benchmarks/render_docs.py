@@ -199,11 +199,57 @@ def agreement_table(doc: dict[str, Any]) -> str:
     return meta + "\n\n" + "\n".join(rows)
 
 
+def fuzz_table(doc: dict[str, Any]) -> str:
+    statuses = ("crash", "hang", "leak", "leftover", "control")
+    statuses += ("harness",) if doc["totals"].get("harness") else ()
+    head = "| input kind | inputs | accepted | refused (project error) | " + " | ".join(
+        f"{s}es" if s == "crash" else f"{s}s" for s in statuses
+    )
+    rows = [head + " | mean ms |", "|---|" + "---|" * (4 + len(statuses))]
+    for kind, c in doc["per_kind"].items():
+        n = sum(c.values())
+        cells = [str(n), str(c["ok"]), str(c["refused"]), *(str(c.get(s, 0)) for s in statuses)]
+        rows.append(
+            f"| {kind} | " + " | ".join(cells) + f" | {_f(doc['mean_ms_per_kind'][kind], 0)} |"
+        )
+    t = doc["totals"]
+    cells = [
+        str(doc["inputs"]),
+        str(t["ok"]),
+        str(t["refused"]),
+        *(str(t.get(s, 0)) for s in statuses),
+    ]
+    rows.append("| **all** | " + " | ".join(f"**{c}**" for c in cells) + " | |")
+    meta = (
+        f"Last run {doc['date']} on {doc['machine']}: `{doc['command'].strip()}` — "
+        f"{doc['inputs']:,} inputs in {doc['seconds']:,.0f} s "
+        f"({doc['inputs_per_second']} inputs/s, {doc['workers']} worker processes), "
+        f"time limit {doc['time_limit_s']:g} s per input"
+        + (
+            f" ({doc['train_time_limit_s']:g} s for train), "
+            if "train_time_limit_s" in doc
+            else ", "
+        )
+        + f"address-space limit {doc['memory_limit_mb']:,} MB per worker; peak RSS of a worker "
+        f"{doc['peak_rss_mb']:,.0f} MB; slowest input {doc['slowest_input_s']} s."
+        + ("" if doc.get("complete", True) else " **Run stopped before the end.**")
+    )
+    out = meta + "\n\n" + "\n".join(rows)
+    if doc["failures"]:
+        lines = [
+            f"- {f['count']} × {f['status']} ({f['kind']}): {f['detail']}; inputs {f['seeds']}"
+            for f in doc["failures"]
+        ]
+        out += "\n\nFailures, by where they come from:\n\n" + "\n".join(lines)
+    return out
+
+
 RENDERERS = {
     "targets": ("targets.json", targets_table),
     "quality-indicators": ("targets.json", indicators_table),
     "corpus-per-code": ("targets.json", corpus_table),
     "agreement": ("agreement.json", agreement_table),
+    "fuzz": ("fuzz.json", fuzz_table),
 }
 
 

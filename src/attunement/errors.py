@@ -8,6 +8,8 @@ The CLI turns these into one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import re
+
 
 class AttunementError(Exception):
     """Base class for errors the user can cause and fix."""
@@ -41,3 +43,27 @@ class DependencyError(AttunementError):
 def missing_extra(package: str, extra: str) -> DependencyError:
     """Build the error raised when an optional heavy dependency is not installed."""
     return DependencyError(f"this feature needs {package}: pip install 'attunement[{extra}]'")
+
+
+#: what an input value must look like to be quoted in an error: a code-style identifier
+#: (upper case, digits, ``_``/``-``; at most 40 characters), e.g. ``W_MINIMAL``
+IDENTIFIER_PATTERN = r"^[A-Z][A-Z0-9_-]{0,39}$"
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+NOT_SHOWN = "(value not shown)"
+
+
+def is_identifier(value: object) -> bool:
+    """True when ``value`` is a code-style identifier that is safe to quote in an error."""
+    return isinstance(value, str) and _IDENTIFIER.fullmatch(value) is not None
+
+
+def safe_ident(value: object) -> str:
+    """``value`` quoted when it is a code-style identifier, else a neutral placeholder.
+
+    The one rule for quoting input in errors: a value read from a file may appear in a
+    message only when it matches :data:`IDENTIFIER_PATTERN` (codes are written like that;
+    sentences, names and numbers are not). Anything else, free text that may be session
+    content included, becomes :data:`NOT_SHOWN`; the message names the file, line and
+    column instead.
+    """
+    return repr(value) if is_identifier(value) else NOT_SHOWN

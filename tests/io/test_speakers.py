@@ -54,7 +54,7 @@ def test_a_single_name_string_is_accepted() -> None:
 
 
 def test_unknown_given_name_is_an_error() -> None:
-    with pytest.raises(TranscriptError, match=r"therapist name 'Dr\. Who' does not appear"):
+    with pytest.raises(TranscriptError, match=r"a --therapist name does not appear in the"):
         read_session_bytes(AMBIGUOUS, "x.txt", therapist=["Dr. Who"])
 
 

@@ -98,7 +98,10 @@ def test_rupture_check_has_free_text_note_not_scored() -> None:
         (lambda s: s.replace('higher_is = "worse"', 'higher_is = "sideways"'), "higher_is"),
         (lambda s: s.replace('id = "b"', 'id = "a"'), "duplicate item id"),
         (lambda s: s.replace("max_missing = 0", "max_missing = 5"), "missing.max_missing"),
-        (lambda s: s + '[scoring.subscales]\nfirst = ["a", "zz"]\n', "scoring.subscales.first"),
+        (
+            lambda s: s + '[scoring.subscales]\nfirst = ["a", "zz"]\n',
+            "scoring.subscales: subscale 1",
+        ),
         (lambda s: s.replace('label = "no"', "colour = 1"), "options.0"),
         (
             lambda s: (

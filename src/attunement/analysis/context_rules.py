@@ -47,6 +47,7 @@ Rules (thresholds are constructor parameters, defaults below):
 from __future__ import annotations
 
 import re
+from collections import deque
 from typing import Any
 
 from attunement.analysis.base import Analyzer
@@ -91,10 +92,20 @@ def has_therapist_coding(session: Session) -> bool:
     )
 
 
+def position(session: Session, u: Utterance) -> int:
+    """Where ``u`` sits in ``session.utterances``: its ``index`` when that is right (the
+    model checks it), else found by identity — the rules never trust ``index`` blindly."""
+    utts = session.utterances
+    if 0 <= u.index < len(utts) and utts[u.index] is u:
+        return u.index
+    return next((i for i, x in enumerate(utts) if x is u), len(utts))
+
+
 def previous_therapist(session: Session, u: Utterance) -> Utterance | None:
-    for prev in reversed(session.utterances[: u.index]):
-        if prev.role is Role.THERAPIST:
-            return prev
+    utts = session.utterances
+    for i in range(position(session, u) - 1, -1, -1):
+        if utts[i].role is Role.THERAPIST:
+            return utts[i]
     return None
 
 
@@ -211,24 +222,31 @@ class ContextRules(Analyzer):
         utts = session.utterances
         unconfirmed: list[str] = []
         therapy_re = self._regex(kw.therapy_words)
-        for u in utts:
-            if self._uncorroborated_boundary(session, u, personal_re):
+        for i, u in enumerate(utts):
+            if self._uncorroborated_boundary(session, i, personal_re):
                 unconfirmed.append(u.id)
                 count("boundary_unconfirmed")
             if self._uncorroborated_termination(u, therapy_re, term_explicit_re):
                 count("termination_unconfirmed")
-        for u in utts:
+        # one pass, by position: the last therapist turn and the last few client turns
+        # are carried along instead of searched for (linear in the session's length)
+        last_therapist: Utterance | None = None
+        recent_clients: deque[Utterance] = deque(maxlen=max(self.grievance_turns, 0))
+        for i, u in enumerate(utts):
             eff = effective(u)
             if u.role is Role.CLIENT:
-                self._client_rules(session, u, eff, kw, count)
+                self._client_rules(u, last_therapist, eff, kw, count)
+                if recent_clients.maxlen:
+                    recent_clients.append(u)
                 continue
+            last_therapist = u
             # therapist turn
             ack = eff.get("R_ACKNOWLEDGE")
             if (
                 ack is not None
                 and ack.source != "human"
                 and ack.probability > 0
-                and not self._grievance_before(session, u, confront, failures)
+                and not self._grievance_before(session, i, recent_clients, confront, failures)
                 and not owned_re.search(spoken(u.text))
             ):
                 self._add(
@@ -245,7 +263,7 @@ class ContextRules(Analyzer):
                     {"utterance": u.id, "at": u.timestamp(), "p": round(fb.probability, 3)}
                 )
             if therapist_coded:
-                self._ignore_rule(session, u, eff, markers, empathy, repairs, count)
+                self._ignore_rule(session, i, eff, markers, empathy, repairs, count)
         metrics: dict[str, Any] = {
             "rules_fired": dict(sorted(fired.items())),
             "escalate": escalate,
@@ -265,8 +283,8 @@ class ContextRules(Analyzer):
 
     def _client_rules(
         self,
-        session: Session,
         u: Utterance,
+        prev: Utterance | None,
         eff: dict[str, Annotation],
         kw: ContextKeywords,
         count: Any,
@@ -280,7 +298,6 @@ class ContextRules(Analyzer):
         personal_re = self._regex(kw.personal_relationship)
         wm = eff.get("W_MINIMAL")
         if wm is not None and wm.source != "human" and wm.probability > 0:
-            prev = previous_therapist(session, u)
             kind = self._invitation(prev) if prev is not None else "invite"
             if kind != "invite":
                 factor = self.closed_factor if kind == "closed" else self.other_factor
@@ -326,9 +343,11 @@ class ContextRules(Analyzer):
             count("boundary_pressure")
 
     def _uncorroborated_boundary(
-        self, session: Session, u: Utterance, personal_re: re.Pattern[str]
+        self, session: Session, at: int, personal_re: re.Pattern[str]
     ) -> bool:
-        """Demote an uncorroborated boundary code on ``u``; True when it did."""
+        """Demote an uncorroborated boundary code on the utterance at ``at``; True when it
+        did."""
+        u = session.utterances[at]
         code = "F_BOUNDARY" if u.role is Role.THERAPIST else "BOUNDARY_PRESSURE"
         a = effective(u).get(code)
         # a backchannel ("Mm-hmm.") cannot cross a boundary by itself: it always needs the
@@ -337,7 +356,7 @@ class ContextRules(Analyzer):
         keep = 1.0 + 1e-9 if short else self.corroborate_keep
         if a is None or a.source == "human" or not (0 < a.probability < keep):
             return False
-        nearby = [u, *session.utterances[max(0, u.index - 1) : u.index]]
+        nearby = [u, *session.utterances[max(0, at - 1) : at]]
         if any(personal_re.search(spoken(x.text)) for x in nearby):
             return False
         self._add(
@@ -370,17 +389,19 @@ class ContextRules(Analyzer):
         return True
 
     def _grievance_before(
-        self, session: Session, t: Utterance, confront: set[str], failures: set[str]
+        self,
+        session: Session,
+        at: int,
+        recent_clients: deque[Utterance],
+        confront: set[str],
+        failures: set[str],
     ) -> bool:
-        clients_seen = 0
-        for prev in reversed(session.utterances[: t.index]):
-            if prev.role is Role.CLIENT:
-                clients_seen += 1
-                if clients_seen > self.grievance_turns:
-                    break
-                if codes_at(prev, confront, self.marker_threshold):
-                    return True
-        window = session.utterances[max(0, t.index - self.failure_window) : t.index + 1]
+        """A confrontation marker in the last ``grievance_turns`` client turns before the
+        therapist turn at ``at``, or a therapist failure in the last ``failure_window``."""
+        for prev in reversed(recent_clients):
+            if codes_at(prev, confront, self.marker_threshold):
+                return True
+        window = session.utterances[max(0, at - self.failure_window) : at + 1]
         return any(
             codes_at(w, failures, self.marker_threshold) for w in window if w.role is Role.THERAPIST
         )
@@ -388,16 +409,17 @@ class ContextRules(Analyzer):
     def _ignore_rule(
         self,
         session: Session,
-        t: Utterance,
+        at: int,
         eff: dict[str, Annotation],
         markers: set[str],
         empathy: set[str],
         repairs: set[str],
         count: Any,
     ) -> None:
-        if t.index == 0 or "F_IGNORE" in eff:
+        t = session.utterances[at]
+        if at == 0 or "F_IGNORE" in eff:
             return
-        client = session.utterances[t.index - 1]
+        client = session.utterances[at - 1]
         if client.role is not Role.CLIENT:
             return
         th = self.marker_threshold

@@ -142,14 +142,19 @@ class RuptureEpisodes(Analyzer):
         return fams or {"confrontation"}
 
     def _group(
-        self, turns: list[tuple[Utterance, dict[str, float]]]
+        self, turns: list[tuple[Utterance, dict[str, float]]], pos: dict[int, int]
     ) -> list[list[tuple[Utterance, dict[str, float]]]]:
+        """Marker turns into episodes; ``pos`` maps ``id(utterance)`` to its position.
+
+        The families of the open group are kept as the group grows, so a session that is
+        one long run of markers costs linear, not quadratic, time.
+        """
         groups: list[list[tuple[Utterance, dict[str, float]]]] = []
+        fams: set[str] = set()
         for u, codes in turns:
             if groups:
                 last, _ = groups[-1][-1]
-                fams = set().union(*(self._families(c) for _, c in groups[-1]))
-                gap = u.index - last.index
+                gap = pos[id(u)] - pos[id(last)]
                 last_t = last.end if last.end is not None else last.start
                 near_time = (
                     u.start is not None
@@ -159,9 +164,11 @@ class RuptureEpisodes(Analyzer):
                 near = gap <= self.window_utterances or near_time
                 if (near and self._families(codes) & fams) or gap <= self.mixed_gap:
                     groups[-1].append((u, codes))
+                    fams |= self._families(codes)
                     continue
             if max(codes.values()) >= self.open_threshold:
                 groups.append([(u, codes)])
+                fams = self._families(codes)
         return groups
 
     # --- analysis -----------------------------------------------------------------------
@@ -173,16 +180,20 @@ class RuptureEpisodes(Analyzer):
         empathy = set(cb.ids("empathy"))
         turns = self._marker_turns(session)
         marker_ids = {u.id for u, _ in turns}
-        groups = self._group(turns)
         utts = session.utterances
+        # positions by identity: slicing never trusts ``Utterance.index``
+        pos = {id(u): i for i, u in enumerate(utts)}
+        at_id = {u.id: i for i, u in enumerate(utts)}
+        groups = self._group(turns, pos)
         history = bool(getattr(session.meta, "history_neglect_or_abuse", False))
         details: list[dict[str, Any]] = []
         escalate_ids: set[str] = set()
         for gi, group in enumerate(groups):
             first, last = group[0][0], group[-1][0]
-            limit = groups[gi + 1][0][0].index if gi + 1 < len(groups) else len(utts)
-            before = utts[max(0, first.index - self.contribution_turns) : first.index]
-            after = utts[first.index + 1 : min(limit, last.index + self.repair_window + 1)]
+            i_first, i_last = pos[id(first)], pos[id(last)]
+            limit = pos[id(groups[gi + 1][0][0])] if gi + 1 < len(groups) else len(utts)
+            before = utts[max(0, i_first - self.contribution_turns) : i_first]
+            after = utts[i_first + 1 : min(limit, i_last + self.repair_window + 1)]
             markers = [
                 evidence(u, c, p)
                 for u, codes in group
@@ -197,16 +208,22 @@ class RuptureEpisodes(Analyzer):
             boundary = [
                 t
                 for t in utts[
-                    max(0, first.index - self.contribution_turns) : after[-1].index + 1
+                    max(0, i_first - self.contribution_turns) : pos[id(after[-1])] + 1
                     if after
-                    else last.index + 1
+                    else i_last + 1
                 ]
                 if t.role is Role.THERAPIST
                 and "F_BOUNDARY" in codes_at(t, failures, self.threshold)
             ]
             repair_ev, addressed_ev = self._repairs(after, repairs, empathy)
             resolution, res_ev = self._resolve(
-                session, group, repair_ev, addressed_ev, marker_ids, self._last_index(repair_ev)
+                session,
+                group,
+                repair_ev,
+                addressed_ev,
+                marker_ids,
+                self._last_index(repair_ev),
+                at_id,
             )
             all_codes = {c for _, codes in group for c in codes}
             flags = [f for f in FLAGS if f in all_codes]
@@ -306,12 +323,20 @@ class RuptureEpisodes(Analyzer):
         addressed_ev: list[Evidence],
         marker_ids: set[str],
         last_repair: str | None,
+        at_id: dict[str, int],
     ) -> tuple[str, list[Evidence]]:
         if not repair_ev and not addressed_ev:
             return "not_addressed", []
-        pivot = session.utterance(last_repair or addressed_ev[-1].utterance_id)
-        post = [u for u in session.utterances[pivot.index + 1 :] if u.role is Role.CLIENT]
-        post = post[: self.quiet_turns]
+        utts = session.utterances
+        at = at_id[last_repair or addressed_ev[-1].utterance_id]
+        pivot = utts[at]
+        # the first few client turns after the pivot, without copying the rest of the list
+        post: list[Utterance] = []
+        for k in range(at + 1, len(utts)):
+            if len(post) >= self.quiet_turns:
+                break
+            if utts[k].role is Role.CLIENT:
+                post.append(utts[k])
         if not post:
             return "unresolved", [evidence(pivot, "no_client_reply", 1.0)]
         ep_words = sum(words(u) for u, _ in group) / len(group)

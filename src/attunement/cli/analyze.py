@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+#: = attunement.model.limits.MAX_SESSION_NUMBER (not imported: keeps `--help` fast;
+#: tests/io/test_hostile_bounds.py checks they agree)
+_MAX_SESSION_NUMBER = 10_000
+
 if TYPE_CHECKING:
     from attunement.analysis.base import Analyzer
     from attunement.model import Session
@@ -69,7 +73,7 @@ def register(app: typer.Typer) -> None:
         ),
         client_id: str | None = typer.Option(None, "--client-id", help="Set session.meta."),
         session_number: int | None = typer.Option(
-            None, "--session-number", min=0, help="Set session.meta."
+            None, "--session-number", min=0, max=_MAX_SESSION_NUMBER, help="Set session.meta."
         ),
         date: str | None = typer.Option(None, "--date", help="Session date, YYYY-MM-DD."),
         fail_fast: bool = typer.Option(
@@ -157,8 +161,14 @@ def _without_file(where: str | None, path: Path) -> str:
     return where
 
 
+def _shown(line: str) -> str:
+    from attunement.report.sanitize import terminal_text  # file names can hold escapes
+
+    return terminal_text(line)
+
+
 def _stderr_line(line: str) -> None:
-    typer.echo(line, err=True)
+    typer.echo(_shown(line), err=True)
 
 
 class _Run:
@@ -187,8 +197,21 @@ class _Run:
             for name, t in targets.items()
         }
         self._echo_err: Callable[[str], None] = _stderr_line
+        #: False once a write to stdout failed (full disk): reported once, then skipped
+        self.stdout_ok = True
 
     def all(self, inputs: list[tuple[Path, str]], fail_fast: bool) -> int:
+        """Process every input; the number that failed (plus one if stdout failed)."""
+        try:
+            failed = self._all(inputs, fail_fast)
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+            from attunement.cli.stdout_guard import silence_stdout
+
+            silence_stdout()
+            return 1
+        return failed + (not self.stdout_ok)
+
+    def _all(self, inputs: list[tuple[Path, str]], fail_fast: bool) -> int:
         failed = 0
         if len(inputs) > 1 and sys.stderr.isatty():
             from rich.console import Console
@@ -198,7 +221,9 @@ class _Run:
                 task = progress.add_task("analyzing", total=len(inputs))
 
                 def echo(line: str) -> None:
-                    progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+                    progress.console.print(
+                        _shown(line), markup=False, highlight=False, soft_wrap=True
+                    )
 
                 self._echo_err = echo
                 for path, name in inputs:
@@ -229,6 +254,8 @@ class _Run:
             msg = f"{where}: {exc.message}" if where else exc.message
             self._echo_err(f"attune: error: {path}: {msg}")
             return False
+        except BrokenPipeError:  # stdout closed: the whole run stops (see all())
+            raise
         except OSError as exc:
             self._echo_err(f"attune: error: {path}: {exc.strerror or type(exc).__name__}")
             return False
@@ -240,13 +267,28 @@ class _Run:
                 "re-run with ATTUNEMENT_DEBUG=1 for details"
             )
             return False
-        if self.summary:
+        if self.summary and self.stdout_ok:
             from rich.console import Console
 
             from attunement.report.terminal import TerminalWriter
 
-            TerminalWriter().print_summary(session, Console(highlight=False))
+            try:
+                TerminalWriter().print_summary(session, Console(highlight=False, emoji=False))
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                self._stdout_failed(exc)
         return True
+
+    def _stdout_failed(self, exc: OSError) -> None:
+        """One line for a failed write to stdout (full disk); later stdout output is
+        skipped, the files other options name are still written."""
+        from attunement.cli.stdout_guard import stdout_failure
+
+        if self.stdout_ok:
+            self.stdout_ok = False
+            self._echo_err(f"attune: error: {stdout_failure(exc)}")
 
     def _analyze(self, path: Path) -> Session:
         from attunement.analysis.pipeline import analyze
@@ -258,13 +300,22 @@ class _Run:
         return analyze(session, pipeline=self.pipeline)
 
     def _write(self, rendered: dict[str, str], name: str) -> None:
-        from attunement.report import write_file
+        """All files of one input together (nothing new is left if one fails), then stdout."""
+        from attunement.report.base import write_files
 
+        files, to_stdout = [], []
         for writer, text in rendered.items():
-            target = self.targets[writer]
-            out = target.file_for(name, self.writers[writer].suffix)
+            out = self.targets[writer].file_for(name, self.writers[writer].suffix)
             if out is None:
+                to_stdout.append(text)
+            else:
+                files.append((out, text))
+        write_files(files)
+        for text in to_stdout if self.stdout_ok else ():
+            try:
                 sys.stdout.write(text)
                 sys.stdout.flush()
-            else:
-                write_file(out, text)
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                self._stdout_failed(exc)

@@ -70,10 +70,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     ) -> None:
         """Per-code precision, recall, F1, macro-F1, Cohen's kappa and confusion matrices."""
+        from attunement.cli.stdout_guard import stdout_errors
         from attunement.coding.evaluate import evaluate_paths
 
         report = evaluate_paths(gold, pred=pred, model_dir=model)
-        if as_json:
-            typer.echo(json.dumps(report, indent=2))
-        else:
-            print_report(report)
+        with stdout_errors():
+            if as_json:
+                typer.echo(json.dumps(report, indent=2))
+            else:
+                print_report(report)

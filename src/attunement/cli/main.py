@@ -20,7 +20,7 @@ import typer
 from attunement.errors import AttunementError
 
 #: command modules, in the order `attune --help` lists them
-COMMANDS = ("analyze", "client", "train", "evaluate", "codes", "build_encoder")
+COMMANDS = ("analyze", "client", "train", "evaluate", "codes", "build_encoder", "serve")
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL = 1
@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
             typer.echo(f"attune: error: {exc}", err=True)
         return EXIT_USER_ERROR
     except AttunementError as exc:
-        typer.echo(f"attune: error: {exc}", err=True)
+        from attunement.report.sanitize import terminal_text  # file names can hold escapes
+
+        typer.echo(f"attune: error: {terminal_text(str(exc))}", err=True)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         typer.echo("attune: interrupted", err=True)

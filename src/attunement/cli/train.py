@@ -82,26 +82,33 @@ def register(app: typer.Typer) -> None:
                 + (f" --codebook {codebook.name}" if codebook else "")
             ),
         )
-        card = result.model.card
-        if as_json:
-            import json
+        from attunement.cli.stdout_guard import stdout_errors
 
-            typer.echo(
-                json.dumps(
-                    {"model": str(out), "validation": result.report, "skipped": card.skipped},
-                    indent=2,
-                )
-            )
-            return
-        from attunement.cli.evaluate import print_report
+        with stdout_errors():
+            _print_trained(result, out, as_json)
+
+
+def _print_trained(result: Any, out: Path, as_json: bool) -> None:
+    card = result.model.card
+    if as_json:
+        import json
 
         typer.echo(
-            f"model written to {out} ({card.training['n_train']} training, "
-            f"{card.training['n_valid']} validation utterances)"
+            json.dumps(
+                {"model": str(out), "validation": result.report, "skipped": card.skipped},
+                indent=2,
+            )
         )
-        for code, why in card.skipped.items():
-            typer.echo(f"skipped {code}: {why}", err=True)
-        print_report(_as_eval(result.report), title="Validation")
+        return
+    from attunement.cli.evaluate import print_report
+
+    typer.echo(
+        f"model written to {out} ({card.training['n_train']} training, "
+        f"{card.training['n_valid']} validation utterances)"
+    )
+    for code, why in card.skipped.items():
+        typer.echo(f"skipped {code}: {why}", err=True)
+    print_report(_as_eval(result.report), title="Validation")
 
 
 def _finetune(
@@ -132,6 +139,13 @@ def _finetune(
             f"--min-support {min_support}" + (f" --codebook {codebook.name}" if codebook else "")
         ),
     )
+    from attunement.cli.stdout_guard import stdout_errors
+
+    with stdout_errors():
+        _print_finetuned(result, out, as_json)
+
+
+def _print_finetuned(result: Any, out: Path, as_json: bool) -> None:
     card = result.report.card
     if as_json:
         import json

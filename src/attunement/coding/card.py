@@ -19,7 +19,6 @@ Heads come in three kinds:
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from attunement.errors import ModelError
+from attunement.safeparse import ParseProblem, parse_json
 
 FORMAT = "attunement.coding-model/1"
 CARD_FILE = "model.json"
@@ -214,11 +214,11 @@ def load_model(path: Path) -> CodingModel:
             f"not a coding model directory (needs {CARD_FILE} and {WEIGHTS_FILE})", where=str(path)
         )
     try:
-        raw = json.loads(card_path.read_text(encoding="utf-8"))
+        raw = parse_json(card_path.read_bytes())  # huge numbers, deep nesting: ModelError
         card = ModelCard.model_validate(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ParseProblem as exc:
         raise ModelError(
-            f"model card is not valid JSON ({exc.__class__.__name__})", where=str(card_path)
+            f"model card is not valid JSON ({exc.describe()})", where=str(card_path)
         ) from None
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -29,19 +29,19 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
-import tomllib
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from attunement.coding.corpus_format import CorpusFormatError, CorpusSession, parse_text
 from attunement.coding.features import Item
-from attunement.errors import SchemaError
+from attunement.errors import SchemaError, safe_ident
 from attunement.model import default_codebook
+from attunement.safeparse import ParseProblem, load_toml, parse_json, validate
 
 CONTEXT_TURNS = 3
 LEVELS = ("none", "weak", "strong")
@@ -57,27 +57,11 @@ _ROLE_ALIASES = {
     "patient": "client",
     "cl": "client",
 }
-_CSV_KNOWN = {
-    "role",
-    "speaker",
-    "text",
-    "codes",
-    "session",
-    "session_id",
-    "group",
-    "transcript_id",
-    "behaviour",
-    "behavior",
-    "id",
-    "utterance_id",
-    "start",
-    "end",
-    "timestamp",
-    "line",
-    "annotator",
-    "annotator_id",
-    "setting",
-}
+_CSV_COLUMNS = (
+    "role speaker text codes session session_id group transcript_id behaviour behavior id "
+    "utterance_id start end timestamp line annotator annotator_id setting"
+)
+_CSV_KNOWN = frozenset(_CSV_COLUMNS.split())
 _SESSION_COLS = ("session", "session_id", "group", "transcript_id")
 
 
@@ -114,7 +98,7 @@ class Resolver:
         code = self.mapping.get(raw, raw)
         if code not in self.roles:
             raise SchemaError(
-                f"unknown code {code!r}; map or declare it with --codebook", where=where
+                f"unknown code {safe_ident(code)}; map or declare it with --codebook", where=where
             )
         return code
 
@@ -128,19 +112,12 @@ def load_codebook_map(path: Path | None) -> Resolver:
     }
     mapping: dict[str, str] = {}
     if path is not None:
+        where = Path(path).name
         try:
-            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-            cm = CodebookMap.model_validate(raw)
+            data = Path(path).read_bytes()
         except OSError as exc:
-            raise SchemaError(
-                f"cannot read codebook map ({exc.strerror})", where=str(path)
-            ) from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SchemaError(f"not a valid TOML file ({exc})", where=str(path)) from None
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            raise SchemaError(f"{loc}: {first['msg']}", where=str(path)) from None
+            raise SchemaError(f"cannot read codebook map ({exc.strerror})", where=where) from None
+        cm: CodebookMap = validate(CodebookMap, load_toml(data, where), where)
         roles.update(cm.codes)
         mapping = dict(cm.map)
     return Resolver(
@@ -266,9 +243,9 @@ def _read_jsonl(path: Path, res: Resolver) -> list[Example]:
             continue
         where = f"{path.name} line {n}"
         try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            raise SchemaError("not valid JSON", where=where) from None
+            rec = parse_json(line)
+        except ParseProblem as problem:
+            raise SchemaError(problem.describe(), where=where) from None
         if not isinstance(rec, dict):
             raise SchemaError("each line must be a JSON object", where=where)
         out.append(_from_record(rec, res, where, history, default_id=f"{path.stem}:{n}"))
@@ -310,13 +287,13 @@ def _from_record(
     for k, v in emp.items():
         code = res.mapping.get(str(k), str(k))
         if code not in res.empathy:
-            raise SchemaError(f"unknown empathy code {code!r}", where=where)
+            raise SchemaError(f"unknown empathy code {safe_ident(code)}", where=where)
         empathy[code] = _level(v, where)
     behaviour = rec.get("behaviour")
     if behaviour is not None:
         behaviour = res.mapping.get(str(behaviour), str(behaviour))
         if behaviour not in res.behaviours:
-            raise SchemaError(f"unknown behaviour {behaviour!r}", where=where)
+            raise SchemaError(f"unknown behaviour {safe_ident(behaviour)}", where=where)
     return Example(
         id=str(rec.get("id", default_id)),
         group=group,
@@ -328,32 +305,83 @@ def _from_record(
     )
 
 
-def _read_csv(path: Path, res: Resolver) -> list[Example]:
+def _csv_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (first line, cells) rows; every row must have the header's cell count.
+
+    An unquoted comma in the text shifts words into the next column, so a row with more
+    cells than the header, or fewer, is refused with its line number rather than read as
+    something else. Cells are never quoted.
+    """
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-            header = list(rows[0].keys()) if rows else []
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise SchemaError(f"cannot read CSV ({exc.__class__.__name__})", where=str(path)) from None
-    if not rows:
-        raise SchemaError("CSV has no rows", where=str(path))
-    cols = {c: c.strip().lower() for c in header if c is not None}
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise SchemaError(f"cannot read CSV ({exc.__class__.__name__})", where=path.name) from None
+    except UnicodeDecodeError:
+        raise SchemaError("cannot read CSV (not UTF-8 text)", where=path.name) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    last = 0
+    try:
+        for cells in reader:
+            line, last = last + 1, reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = cells
+                continue
+            if len(cells) != len(header):
+                raise SchemaError(
+                    f"row has {len(cells)} cells but the header has {len(header)} "
+                    "(quote text that contains commas)",
+                    where=f"{path.name} line {line}",
+                )
+            rows.append((line, cells[: len(header)]))
+    except csv.Error as exc:
+        # the csv module's message names what is wrong, never the cell
+        why = (
+            f"a cell is longer than {csv.field_size_limit()} characters"
+            if "field limit" in str(exc)
+            else "unbalanced quotes"
+        )
+        raise SchemaError(f"malformed CSV ({why})", where=f"{path.name} line {last + 1}") from None
+    return header or [], rows
+
+
+def _read_csv(path: Path, res: Resolver) -> list[Example]:
+    header, table = _csv_table(path)
+    if not table:
+        raise SchemaError("CSV has no rows", where=path.name)
+    cols = {c: c.strip().lower() for c in header}
     empathy_cols = {
         c: res.mapping.get(c.strip(), c.strip())
         for c in cols
         if res.mapping.get(c.strip(), c.strip()) in res.empathy
     }
-    unknown = [c for c, low in cols.items() if low not in _CSV_KNOWN and c not in empathy_cols]
+    unknown = [
+        str(i)
+        for i, (c, low) in enumerate(cols.items(), start=1)
+        if low not in _CSV_KNOWN and c not in empathy_cols
+    ]
     if unknown:
-        raise SchemaError(f"unknown column(s): {', '.join(unknown)}", where=str(path))
+        # header cells are not quoted: a file without a header row has text there
+        raise SchemaError(
+            f"unknown column(s) at position {', '.join(unknown)} of the header "
+            f"(known: {', '.join(sorted(_CSV_KNOWN))} and empathy codes)",
+            where=path.name,
+        )
+    if len(cols) != len(header):
+        raise SchemaError("the header names a column twice", where=path.name)
     by_low = {low: c for c, low in cols.items()}
     if "text" not in by_low or not ({"role", "speaker"} & set(by_low)):
-        raise SchemaError("CSV needs columns 'text' and 'role' (or 'speaker')", where=str(path))
+        raise SchemaError("CSV needs columns 'text' and 'role' (or 'speaker')", where=path.name)
     role_col = by_low.get("role", by_low.get("speaker", ""))
     sess_col = next((by_low[s] for s in _SESSION_COLS if s in by_low), None)
     beh_col = by_low.get("behaviour", by_low.get("behavior"))
-    rows_out: list[dict[str, Any]] = []
-    for row in rows:
+    history: dict[str, list[tuple[str, str]]] = {}
+    out: list[Example] = []
+    for line, cells in table:
+        row = dict(zip(header, cells, strict=True))
         rec: dict[str, Any] = {"role": row.get(role_col, ""), "text": row.get(by_low["text"]) or ""}
         if sess_col:
             rec["group"] = row.get(sess_col) or "_"
@@ -366,9 +394,6 @@ def _read_csv(path: Path, res: Resolver) -> list[Example]:
             rec["empathy"] = emp
         if beh_col and (row.get(beh_col) or "").strip():
             rec["behaviour"] = row[beh_col].strip()
-        rows_out.append(rec)
-    history: dict[str, list[tuple[str, str]]] = {}
-    return [
-        _from_record(rec, res, f"{path.name} line {n}", history, default_id=f"{path.stem}:{n}")
-        for n, rec in enumerate(rows_out, start=2)
-    ]
+        where = f"{path.name} line {line}"
+        out.append(_from_record(rec, res, where, history, default_id=f"{path.stem}:{line}"))
+    return out

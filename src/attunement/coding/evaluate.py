@@ -22,6 +22,7 @@ from attunement.coding.labels import (
 from attunement.coding.scorer import load_scorer, predict_examples, session_items
 from attunement.errors import SchemaError
 from attunement.model import Session
+from attunement.safeparse import safe_loc
 
 
 def _read_session(path: Path) -> Session:
@@ -30,7 +31,7 @@ def _read_session(path: Path) -> Session:
     except OSError as exc:
         raise SchemaError(f"cannot read ({exc.strerror})", where=str(path)) from None
     except ValidationError as exc:
-        loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        loc = safe_loc(exc.errors()[0]["loc"], Session)  # input keys are not echoed
         raise SchemaError(f"not a valid session JSON (at {loc})", where=str(path)) from None
 
 
@@ -49,19 +50,22 @@ def evaluate_paths(
             raise SchemaError("--pred needs a session JSON gold file; use --model for corpus files")
         g_session, p_session = _read_session(gold), _read_session(Path(pred))
         by_id = {u.id: u for u in p_session.utterances}
-        missing = [u.id for u in g_session.utterances if u.id not in by_id]
-        if missing:
-            raise SchemaError(f"utterance {missing[0]} missing from predictions", where=str(pred))
+        missing = [n for n, u in enumerate(g_session.utterances, 1) if u.id not in by_id]
+        if missing:  # the number, not the id: an id is whatever the file holds
+            raise SchemaError(
+                f"utterance {missing[0]} of the gold file has no match (by id) in the predictions",
+                where=Path(pred).name,
+            )
         p_session.utterances = [by_id[u.id] for u in g_session.utterances]
-        g = labels_from_session(g_session, human=True)
-        p = labels_from_session(p_session, human=False)
+        g = labels_from_session(g_session, human=True, where=gold.name)
+        p = labels_from_session(p_session, human=False, where=Path(pred).name)
     else:
         scorer = load_scorer(Path(model_dir) if model_dir else None, encoder=encoder)
         if is_session:
             from attunement.coding.labels import decode
 
             g_session = _read_session(gold)
-            g = labels_from_session(g_session, human=True)
+            g = labels_from_session(g_session, human=True, where=gold.name)
             probs = scorer.predict(session_items(g_session))
             p = [
                 decode(scorer.heads, probs, i, u.role.value)

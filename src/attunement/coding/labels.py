@@ -56,13 +56,16 @@ def gold_from_examples(examples: Sequence[Example]) -> list[Labels]:
 
 
 def labels_from_session(
-    session: Session, human: bool, min_probability: float = 0.5
+    session: Session, human: bool, min_probability: float = 0.5, where: str | None = None
 ) -> list[Labels]:
-    """Human (``human=True``) or machine annotations of each utterance as labels."""
+    """Human (``human=True``) or machine annotations of each utterance as labels.
+
+    An empathy annotation whose level is not one of :data:`LEVELS` raises
+    :class:`SchemaError` naming ``where`` (the file) and the utterance number."""
     cb = default_codebook()
     empathy, behaviours = set(cb.ids("empathy")), set(cb.ids("behaviour"))
     out: list[Labels] = []
-    for u in session.utterances:
+    for n, u in enumerate(session.utterances, start=1):
         anns: list[Annotation] = [
             a
             for a in u.annotations
@@ -71,6 +74,11 @@ def labels_from_session(
         lab = Labels(role=u.role.value, codes=set())
         for a in anns:
             if a.code in empathy:
+                if a.level is not None and a.level not in LEVELS:
+                    raise SchemaError(
+                        f"utterance {n}: the level of {a.code} must be none, weak or strong",
+                        where=where,
+                    )
                 lab.empathy[a.code] = a.level or "weak"
             elif a.code in behaviours:
                 lab.behaviour = a.code

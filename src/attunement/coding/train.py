@@ -345,6 +345,12 @@ def _train_multilabel(
             skipped[code] = f"{int(y[rows].sum())} positive examples (< {config.min_support})"
             log.warning("code %s skipped: too few positive examples", code)
             continue
+        if pos_train and pos_train == int((rows & ~data.valid).sum()):
+            # a classifier needs both classes; the code is a known codebook/map id
+            raise ModelError(
+                f"code {code} is on every {role} utterance of the training split: "
+                f"training needs {role} utterances without it too"
+            )
 
         def ap(w: Array, b: Array, xv: Array, yv: npt.NDArray[np.int64]) -> float:
             return average_precision(yv, (xv @ w + b)[:, 0])

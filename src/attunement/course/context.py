@@ -23,13 +23,13 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from attunement.errors import SchemaError
+from attunement.safeparse import load_toml, validate
 
 EventKind = Literal[
     "therapist_missed",  # the therapist forgot or missed an appointment
@@ -74,14 +74,8 @@ def load_context(path: Path) -> ClientContext:
     """Read and validate ``client.toml``; errors name the file and field."""
     where = path.name  # not the full path: folder names may hold a client's name
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except OSError as exc:
         raise SchemaError(f"cannot read ({exc.strerror})", where=where) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SchemaError(f"not valid TOML ({type(exc).__name__})", where=where) from None
-    try:
-        return ClientContext.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        raise SchemaError(f"field {field}: {err['msg']}", where=where) from None
+    context: ClientContext = validate(ClientContext, load_toml(data, where), where)
+    return context

@@ -23,15 +23,25 @@ log = logging.getLogger(__name__)
 
 
 def run_course(
-    folder: Path, *, therapist: str | None = None, transcripts: bool = True, analyze: bool = True
+    folder: Path,
+    *,
+    therapist: str | None = None,
+    transcripts: bool = True,
+    analyze: bool = True,
+    allow_outside_transcripts: bool = False,
 ) -> ClientCourse:
     """Read a client folder and compute the whole course (see ``docs/client.md``).
 
     ``transcripts=False`` ignores transcripts; ``analyze=False`` reads them but uses only the
     codes already in them (e.g. human-coded session JSON), without running the analyzers.
+    ``allow_outside_transcripts`` reads a transcripts folder outside the client folder.
     """
     inputs = load_client_folder(
-        folder, therapist=therapist, transcripts=transcripts, analyze=analyze
+        folder,
+        therapist=therapist,
+        transcripts=transcripts,
+        analyze=analyze,
+        allow_outside_transcripts=allow_outside_transcripts,
     )
     return compute_course(inputs)
 

@@ -27,6 +27,8 @@ from attunement.errors import AttunementError, DependencyError, MeasureError, Sc
 from attunement.measures.instruments import Instrument, instrument_set
 from attunement.measures.responses import Administration, read_responses
 from attunement.model import Role, Session
+from attunement.model.limits import MAX_SESSION_NUMBER
+from attunement.safeparse import safe_loc
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,13 @@ def load_client_folder(
     therapist: str | None = None,
     transcripts: bool = True,
     analyze: bool = True,
+    allow_outside_transcripts: bool = False,
 ) -> ClientInputs:
-    """Read ``folder``; with ``transcripts`` read and analyze the session transcripts."""
+    """Read ``folder``; with ``transcripts`` read and analyze the session transcripts.
+
+    The transcripts folder (``transcripts`` in client.toml, default ``transcripts/``) and
+    every transcript in it must be inside the client folder once symlinks are resolved,
+    unless ``allow_outside_transcripts`` (``attune client --allow-outside-transcripts``)."""
     if not folder.is_dir():
         raise MeasureError("the client folder does not exist or is not a folder")
     toml = folder / "client.toml"
@@ -66,15 +73,23 @@ def load_client_folder(
             "both responses.csv and responses.json present; keep one", where="client folder"
         )
     admins = read_responses(responses[0], instruments) if responses else []
+    if any(a.session > MAX_SESSION_NUMBER for a in admins):
+        raise MeasureError(
+            f"a session number is over {MAX_SESSION_NUMBER}", where=responses[0].name
+        )
     inputs = ClientInputs(folder, context, instruments, admins)
     if not responses:
         inputs.warnings.append("no responses file: questionnaire trajectories are empty")
     _check_events(context, toml)
     if transcripts:
         tdir = folder / (context.transcripts or "transcripts")
-        if tdir.is_dir():
+        named = "client.toml, field transcripts" if context.transcripts else "transcripts folder"
+        inside = None if allow_outside_transcripts else folder
+        if inside is not None:  # before the folder is touched at all
+            _require_inside(tdir, inside, named)
+        if _is_dir(tdir, named):
             names = [therapist] if therapist else context.therapists
-            _read_transcripts(inputs, tdir, names, analyze)
+            _read_transcripts(inputs, tdir, names, analyze, inside)
         elif context.transcripts:
             inputs.warnings.append("transcript folder named in client.toml does not exist")
     return inputs
@@ -98,8 +113,10 @@ def _read_one(path: Path, therapists: list[str]) -> Session | None:
     if path.name.endswith(".session.json"):
         try:
             return Session.model_validate_json(path.read_bytes())
+        except OSError as exc:
+            raise SchemaError(f"cannot read ({exc.strerror})", where=path.name) from None
         except ValidationError as exc:
-            field = ".".join(str(p) for p in exc.errors()[0]["loc"])
+            field = safe_loc(exc.errors()[0]["loc"], Session)  # input keys are not echoed
             raise SchemaError(
                 f"not an attunement.session/1 file (field {field})", where=path.name
             ) from None
@@ -111,20 +128,57 @@ def _read_one(path: Path, therapists: list[str]) -> Session | None:
     return session
 
 
+def _is_dir(path: Path, where: str) -> bool:
+    try:
+        return path.is_dir()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise MeasureError(
+            f"cannot open the transcripts folder ({exc.strerror or type(exc).__name__})",
+            where=where,
+        ) from None
+
+
+def _require_inside(path: Path, folder: Path, where: str) -> None:
+    """Refuse ``path`` when it resolves (symlinks followed) outside ``folder``; the path
+    itself is not echoed (it may name a person or reveal the file system)."""
+    try:
+        inside = path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        raise MeasureError("cannot resolve the transcripts path", where=where) from None
+    if not inside:
+        raise MeasureError(
+            "the transcripts must be inside the client folder (symlinks resolved); "
+            "pass --allow-outside-transcripts to read them from elsewhere",
+            where=where,
+        )
+
+
 def _read_transcripts(
-    inputs: ClientInputs, tdir: Path, therapists: list[str], analyze: bool
+    inputs: ClientInputs,
+    tdir: Path,
+    therapists: list[str],
+    analyze: bool,
+    inside: Path | None = None,
 ) -> None:
-    files = sorted(
-        p
-        for p in tdir.iterdir()
-        if p.is_file()
-        and p.suffix.lower() in TRANSCRIPT_SUFFIXES
-        and not p.name.lower().startswith("readme")
-        and not p.name.startswith(".")
-    )
+    try:
+        files = sorted(
+            p
+            for p in tdir.iterdir()
+            if p.is_file()
+            and p.suffix.lower() in TRANSCRIPT_SUFFIXES
+            and not p.name.lower().startswith("readme")
+            and not p.name.startswith(".")
+        )
+    except OSError as exc:  # permission denied, or the folder vanished
+        raise MeasureError(
+            f"cannot list the transcripts folder ({exc.strerror or type(exc).__name__})",
+            where="transcripts folder",
+        ) from None
     sessions: dict[int, Session] = {}
     skipped = 0
     for path in files:
+        if inside is not None:
+            _require_inside(path, inside, path.name)
         session = _read_one(path, therapists)
         if session is None:
             skipped += 1
@@ -136,7 +190,14 @@ def _read_transcripts(
                 raise MeasureError(
                     "cannot tell the session number; name it e.g. session-07", where=path.name
                 )
-            number = int(digits[-1]) if len(digits[-1]) < 4 else int(digits[0])
+            text = (digits[-1] if len(digits[-1]) < 4 else digits[0]).lstrip("0") or "0"
+            # compared as text first: a 5,000-digit name must not reach int()
+            if len(text) > len(str(MAX_SESSION_NUMBER)) or int(text) > MAX_SESSION_NUMBER:
+                raise MeasureError(
+                    f"session number in the file name is over {MAX_SESSION_NUMBER}",
+                    where=path.name,
+                )
+            number = int(text)
         if number in sessions:
             raise MeasureError(
                 f"duplicate session number {number} among transcripts", where=path.name

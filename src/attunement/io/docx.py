@@ -20,8 +20,20 @@ from attunement.io.labels import TS
 from attunement.io.text import parse_labelled_lines
 
 _MAIN_PART = "word/document.xml"
-#: a DOCX whose XML inflates beyond this many times the size limit is refused
-_MAX_INFLATION = 20
+#: a DOCX whose parts declare more than this many times the byte limit once unpacked,
+#: or more than MAX_UNPACKED bytes, is refused before python-docx reads it. python-docx
+#: holds every part in memory and parses the XML into a tree ~15 times its size
+#: (measured: 150 MB of document XML peaked at 2.3 GB), so the fixed cap keeps a DOCX
+#: under ~1 GB; 64 MB of Word XML is some 10 MB of text, far beyond any session.
+MAX_INFLATION = 4
+MAX_UNPACKED = 64 * 1024 * 1024
+#: ... as is one whose parts declare more than this many bytes per compressed byte
+#: (deflate reaches ~1000:1 only on uniform filler; Word's XML stays far below 100:1)
+MAX_RATIO = 200
+#: parts counted toward the ratio check only above this size (tiny parts compress oddly)
+_RATIO_FLOOR = 1 << 20
+#: a DOCX has a few dozen parts; thousands mean a crafted archive
+MAX_PARTS = 2000
 _TIME_CELL = re.compile(TS)
 
 
@@ -36,7 +48,12 @@ class DocxReader(Reader):
 
     def read(self, source: Source, options: ReadOptions) -> Parsed:
         document = _open(source, options)
-        return parse_labelled_lines(_lines(document), source)
+        try:
+            # python-docx walks the XML lazily: a damaged document fails here, not in _open
+            lines = list(_lines(document))
+        except Exception:  # AttributeError, lxml errors, ...: none is ours
+            raise source.error("not a valid DOCX file (the Word document is damaged)") from None
+        return parse_labelled_lines(lines, source)
 
 
 def _open(source: Source, options: ReadOptions) -> Any:
@@ -46,15 +63,33 @@ def _open(source: Source, options: ReadOptions) -> Any:
         raise DependencyError("reading DOCX needs python-docx: pip install python-docx") from None
     try:
         with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
-            inflated = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+            infos = archive.infolist()
+    except Exception:  # BadZipFile, ValueError, OSError, EOFError, NotImplementedError, ...
         raise source.error("not a valid DOCX file (the ZIP container is damaged)") from None
-    if inflated > _MAX_INFLATION * options.max_bytes:
-        raise source.error("DOCX content is too large once unpacked")
+    _check_sizes(infos, source, options.max_bytes)
     try:
         return docx.Document(io.BytesIO(source.data))
     except Exception:  # python-docx raises many types on damaged files; none is ours
         raise source.error("not a valid DOCX file (no readable Word document inside)") from None
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], source: Source, max_bytes: int) -> None:
+    """Refuse a zip bomb by the sizes its directory declares, before anything inflates.
+
+    The declared sizes bound what :mod:`zipfile` will ever return (it stops at
+    ``file_size`` and checks the CRC), so checking them is enough.
+    """
+    if len(infos) > MAX_PARTS:
+        raise source.error(f"DOCX holds more than {MAX_PARTS} parts")
+    inflated = sum(info.file_size for info in infos)
+    cap = min(MAX_INFLATION * max_bytes, MAX_UNPACKED)
+    if inflated > cap:
+        raise source.error(
+            f"DOCX content is too large once unpacked (over {cap / 1_048_576:.1f} MB)"
+        )
+    for info in infos:
+        if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * info.compress_size:
+            raise source.error("DOCX content is compressed suspiciously far (a zip bomb?)")
 
 
 def _lines(document: Any) -> Iterator[tuple[int, str]]:

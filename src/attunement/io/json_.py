@@ -9,7 +9,7 @@ that ``read(write(s)) == s``. The simple forms are for hand-made or converted da
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
@@ -17,8 +17,10 @@ from pydantic import ValidationError
 from attunement.io.base import Parsed, Reader, ReadOptions, Source
 from attunement.io.records import make_turn, plan_columns
 from attunement.model import SCHEMA_VERSION, Session
+from attunement.safeparse import ParseProblem, parse_json, validation_problem
 
-_SHOWN = 40
+#: schema versions are quoted in errors only when they look like one
+_VERSION = re.compile(r"^attunement\.session/\d{1,4}$")
 
 
 class JsonReader(Reader):
@@ -40,13 +42,9 @@ class JsonReader(Reader):
 
     def read(self, source: Source, options: ReadOptions) -> Parsed:
         try:
-            data = json.loads(source.text)
-        except json.JSONDecodeError as exc:
-            raise source.error(
-                f"not valid JSON ({exc.msg} at column {exc.colno})", line=exc.lineno
-            ) from None
-        except RecursionError:
-            raise source.error("JSON is nested too deeply") from None
+            data = parse_json(source.text)
+        except ParseProblem as problem:
+            raise source.error(problem.describe(), line=problem.line) from None
         if isinstance(data, dict) and "schema_version" in data:
             return Parsed(session=_session(data, source))
         records = data.get("utterances") if isinstance(data, dict) else data
@@ -61,20 +59,14 @@ class JsonReader(Reader):
 def _session(data: dict[str, Any], source: Source) -> Session:
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
-        shown = str(version)[:_SHOWN]
+        shown = f" {version!r}" if isinstance(version, str) and _VERSION.match(version) else ""
         raise source.error(
-            f"unsupported session schema version {shown!r} (this version reads {SCHEMA_VERSION!r})"
+            f"unsupported session schema version{shown} (this version reads {SCHEMA_VERSION!r})"
         )
     try:
         return Session.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_input=False, include_url=False)[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "session"
-        raise source.error(
-            f"not a valid session ({exc.error_count()} problem(s); first at {loc}: {first['msg']})"
-        ) from None
-    except RecursionError:
-        raise source.error("JSON is nested too deeply") from None
+        raise source.error(f"not a valid session ({validation_problem(exc, Session)})") from None
 
 
 def _simple(records: list[Any], source: Source, options: ReadOptions) -> Parsed:

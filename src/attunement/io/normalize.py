@@ -16,6 +16,7 @@ from attunement.io.labels import label_key
 from attunement.io.markup import collapse_space, strip_tags
 from attunement.io.speakers import assign_roles
 from attunement.model import Annotation, Session, Utterance, default_codebook
+from attunement.model.limits import MAX_SPEAKER_CHARS, MAX_UTTERANCES
 
 ID_LENGTH = 16
 
@@ -33,6 +34,12 @@ def build_session(
     merged = merge_turns(clean_turns(turns, all_warnings))
     if not merged:
         raise source.error("no utterances with text found")
+    if len(merged) > MAX_UTTERANCES:
+        raise source.error(
+            f"{len(merged):,} turns, over the {MAX_UTTERANCES:,} one session may have "
+            "(a three-hour session has about 2,000); split the file into sessions"
+        )
+    _check_merged(merged, source, all_warnings)
     speakers, role_warnings = assign_roles(merged, source, therapist, client)
     all_warnings.extend(role_warnings)
     roles = {s.id: s.role for s in speakers}
@@ -86,9 +93,30 @@ def clean_turns(turns: Sequence[RawTurn], warnings: list[str]) -> list[RawTurn]:
     return cleaned
 
 
+def _check_merged(merged: list[RawTurn], source: Source, warnings: list[str]) -> None:
+    """What the session model would refuse, said in the reader's terms: a speaker label
+    too long to be one, a merged turn whose last end lies before its first start."""
+    dropped = 0
+    for turn in merged:
+        if len(turn.speaker) > MAX_SPEAKER_CHARS:
+            raise source.error(
+                f"speaker label is longer than {MAX_SPEAKER_CHARS} characters", line=turn.line
+            )
+        if turn.end is not None and turn.start is not None and turn.end < turn.start:
+            turn.end = None
+            dropped += 1
+    if dropped:
+        warnings.append(f"{dropped} merged turn(s) end before they start; those end times dropped")
+
+
 def merge_turns(turns: Sequence[RawTurn]) -> list[RawTurn]:
-    """Join consecutive turns of one speaker (the list is not modified)."""
+    """Join consecutive turns of one speaker (the list is not modified).
+
+    Texts are collected and joined once per merged turn, so a long run of one speaker's
+    turns (or caption cues) costs linear, not quadratic, time.
+    """
     merged: list[RawTurn] = []
+    texts: list[list[str]] = []
     for turn in turns:
         last = merged[-1] if merged else None
         if last is None or last.speaker != turn.speaker:
@@ -103,8 +131,9 @@ def merge_turns(turns: Sequence[RawTurn]) -> list[RawTurn]:
                     list(turn.annotations),
                 )
             )
+            texts.append([turn.text])
             continue
-        last.text = f"{last.text} {turn.text}"
+        texts[-1].append(turn.text)
         if last.start is None:
             last.start = turn.start
         if turn.end is not None:
@@ -113,7 +142,11 @@ def merge_turns(turns: Sequence[RawTurn]) -> list[RawTurn]:
             last.end = None  # the merged turn runs past the last known end
         if last.role is None:
             last.role = turn.role
-        last.annotations.extend(_new(last.annotations, turn.annotations))
+        if turn.annotations:
+            last.annotations.extend(_new(last.annotations, turn.annotations))
+    for turn, parts in zip(merged, texts, strict=True):
+        if len(parts) > 1:
+            turn.text = " ".join(parts)
     return merged
 
 

@@ -151,9 +151,12 @@ def _apply_roles(
     named_t = match_names(therapist, "therapist", by_key, order, source)
     named_c = match_names(client, "client", by_key, order, source)
     updated = session.model_copy(deep=True)
-    for speaker in updated.speakers:
+    for position, speaker in enumerate(updated.speakers, start=1):
         if speaker.id in named_t and speaker.id in named_c:
-            raise source.error(f"speaker {speaker.id[:40]!r} is named as both therapist and client")
+            # speaker labels are often names: say which one by position, never by label
+            raise source.error(
+                f"speaker {position} (in order of appearance) is named as both therapist and client"
+            )
         if speaker.id in named_t:
             speaker.role, speaker.role_confidence = Role.THERAPIST, 1.0
         elif speaker.id in named_c or named_t:

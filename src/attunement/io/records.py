@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from attunement.errors import NOT_SHOWN, safe_ident
 from attunement.io.base import RawTurn, Source
 from attunement.io.labels import role_word
 from attunement.io.times import parse_time
@@ -73,7 +74,6 @@ _SPLIT = re.compile(r"[;,|]")
 _LEVEL = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\s*(?:[:=]\s*([A-Za-z]+)|\(\s*([A-Za-z]+)\s*\))?$")
 _EMPTY = frozenset({"", "-", "none", "n/a", "na", "0", "no", "n", "false"})
 _TRUE = frozenset({"1", "yes", "y", "true", "x", "✓"})
-_SHOWN = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +175,7 @@ def cell_annotations(
         code = _lookup(m.group(1), cb) if m else None
         if m is None or code is None:
             raise source.error(
-                f"unknown code {token[:_SHOWN]!r} in column {column.name!r}", line=line
+                f"unknown code {safe_ident(token)} in column {column.name!r}", line=line
             )
         if column.family is not None and cb.family_of(code) != column.family:
             raise source.error(
@@ -201,7 +201,7 @@ def _flag(
     if key in {"weak", "strong"}:
         return [_annotation(column.code, key, cb, column, source, line)]
     raise source.error(
-        f"value {value[:_SHOWN]!r} in column {column.name!r} is not 1/0, yes/no or weak/strong",
+        f"value in column {column.name!r} is not 1/0, yes/no or weak/strong",
         line=line,
     )
 
@@ -215,8 +215,9 @@ def _annotation(
     line: int | None,
 ) -> Annotation:
     if level is not None and (cb.family_of(code) != "empathy" or level not in cb.empathy_levels):
+        shown = f"'{level}'" if level in cb.empathy_levels else NOT_SHOWN
         raise source.error(
-            f"level {level[:_SHOWN]!r} for {code!r} in column {column.name!r} is not "
+            f"level {shown} for {code!r} in column {column.name!r} is not "
             "allowed (only empathy codes take weak/strong)",
             line=line,
         )

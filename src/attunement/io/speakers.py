@@ -66,7 +66,11 @@ def assign_roles(
     named_t = match_names(therapist, "therapist", by_key, order, source)
     named_c = match_names(client, "client", by_key, order, source)
     for name in named_t & named_c:
-        raise source.error(f"speaker {name!r} is named as both therapist and client")
+        # labels are often names: the speaker is named by position, never by label
+        raise source.error(
+            f"speaker {order.index(name) + 1} (in order of appearance) is named as both "
+            "therapist and client"
+        )
     fixed.update({n: (Role.THERAPIST, 1.0) for n in named_t})
     fixed.update({n: (Role.CLIENT, 1.0) for n in named_c})
     _file_roles(turns, fixed, source)
@@ -112,10 +116,10 @@ def match_names(
     for name in names or ():
         match = by_key.get(" ".join(name.split()).casefold())
         if match is None:
-            listed = ", ".join(repr(n) for n in order[:10])
+            # neither the name given nor the file's labels are quoted: both may be names
             raise source.error(
-                f"{flag} name {name.strip()[:40]!r} does not appear in the transcript "
-                f"(speakers: {listed})"
+                f"a --{flag} name does not appear in the transcript "
+                f"({len(order)} speaker label(s) found; compare them with the file)"
             )
         found.add(match)
     return found
@@ -132,10 +136,7 @@ def _file_roles(
             continue
         seen = stated.setdefault(turn.speaker, turn.role)
         if seen is not turn.role:
-            raise source.error(
-                f"speaker {turn.speaker[:40]!r} has two different roles in the file",
-                line=turn.line,
-            )
+            raise source.error("a speaker has two different roles in the file", line=turn.line)
     for name, role in stated.items():
         fixed.setdefault(name, (role, 1.0))
 

@@ -49,19 +49,23 @@ def parse_labelled_lines(lines: Iterable[tuple[int, str]], source: Source) -> Pa
     parsed = Parsed()
     names: dict[str, str] = {}
     skipped = 0
-    current: RawTurn | None = None
+    # continuation lines are collected per turn and joined once (linear in the lines)
+    texts: list[list[str]] = []
     for number, parts in split:
         if parts.label is not None and label_key(parts.label) in accepted:
             name = names.setdefault(label_key(parts.label), parts.label)
             start = parse_time(parts.timestamp) if parts.timestamp else None
-            current = RawTurn(speaker=name, text=parts.text, start=start, line=number)
-            parsed.turns.append(current)
+            parsed.turns.append(RawTurn(speaker=name, text=parts.text, start=start, line=number))
+            texts.append([parts.text] if parts.text else [])
             continue
         text = _unlabelled_text(parts)
-        if current is None:
+        if not texts:
             skipped += 1
         elif text:
-            current.text = f"{current.text}\n{text}" if current.text else text
+            texts[-1].append(text)
+    for turn, lines_of_turn in zip(parsed.turns, texts, strict=True):
+        if len(lines_of_turn) > 1 or (lines_of_turn and not turn.text):
+            turn.text = "\n".join(lines_of_turn)
     if skipped:
         parsed.warnings.append(f"{skipped} line(s) before the first speaker label were skipped")
     return parsed

@@ -10,17 +10,16 @@ definition without touching code, and a malformed file fails at load with a
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from attunement.errors import SchemaError
+from attunement.safeparse import load_json, load_toml, validate
 
 Role = Literal["outcome", "alliance", "rupture", "other"]
 
@@ -152,20 +151,19 @@ class Instrument(BaseModel):
         for item in self.items:
             if item.type == "choice" and not (item.options or self.options):
                 raise ValueError(f"items.{item.id}: a choice item needs options")
-        for name, members in self.scoring.subscales.items():
-            unknown = [m for m in members if m not in ids]
-            if unknown:
-                raise ValueError(f"scoring.subscales.{name}: unknown item {unknown[0]!r}")
-        for flag in self.flags:
+        for n, members in enumerate(self.scoring.subscales.values(), start=1):
+            if any(m not in ids for m in members):
+                raise ValueError(f"scoring.subscales: subscale {n} names an unknown item")
+        for n, flag in enumerate(self.flags, start=1):
             if flag.item not in ids:
-                raise ValueError(f"flags: unknown item {flag.item!r}")
+                raise ValueError(f"flags: flag {n} names an unknown item")
         if not self.scored_items:
             raise ValueError("items: no scored choice item")
         if self.missing.max_missing > len(self.scored_items):
             raise ValueError("missing.max_missing: larger than the number of scored items")
-        for a, b in zip(self.bands, self.bands[1:], strict=False):
+        for n, (a, b) in enumerate(zip(self.bands, self.bands[1:], strict=False), start=2):
             if b.min <= a.max:
-                raise ValueError(f"bands: {b.label!r} overlaps or is out of order")
+                raise ValueError(f"bands: band {n} overlaps or is out of order")
         return self
 
     # --- derived views ------------------------------------------------------------
@@ -205,16 +203,9 @@ class Instrument(BaseModel):
 
 
 def _parse(data: bytes, where: str) -> Instrument:
-    try:
-        raw = json.loads(data) if where.endswith(".json") else tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SchemaError(f"not valid TOML/JSON ({type(exc).__name__})", where=where) from None
-    try:
-        return Instrument.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        raise SchemaError(f"field {field}: {err['msg']}", where=where) from None
+    raw = load_json(data, where) if where.endswith(".json") else load_toml(data, where)
+    instrument: Instrument = validate(Instrument, raw, where)
+    return instrument
 
 
 def load_instrument(path: Path) -> Instrument:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from attunement.errors import MeasureError
 from attunement.measures.instruments import Instrument
 from attunement.measures.scoring import item_value
+from attunement.safeparse import load_json
 
 LONG_COLUMNS = ("session", "date", "instrument", "item", "value")
 
@@ -57,12 +57,26 @@ def _blank(v: object) -> bool:
 
 def _records_from_csv(text: str, where: str) -> list[tuple[str, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
+    start = [1]  # first line of the row being read
+    try:
+        return _csv_rows(reader, where, start)
+    except csv.Error as exc:
+        # the csv module's message names no content, only what is wrong
+        why = "a cell is too long" if "field limit" in str(exc) else "unbalanced quotes"
+        raise MeasureError(f"malformed CSV ({why})", where=f"{where}, line {start[0]}") from None
+
+
+def _csv_rows(
+    reader: csv.DictReader[str], where: str, start: list[int]
+) -> list[tuple[str, dict[str, Any]]]:
     cols = [c.strip() for c in reader.fieldnames or []]
     if not {"session", "instrument"} <= set(cols):
         raise MeasureError("needs columns 'session' and 'instrument'", where=where)
     wide = "item" not in cols
     out: list[tuple[str, dict[str, Any]]] = []
+    start[0] = reader.line_num + 1
     for n, row in enumerate(reader, start=2):
+        start[0] = reader.line_num + 1
         row = {(k or "").strip(): v for k, v in row.items()}
         if None in row or "" in row:
             raise MeasureError("row has more fields than the header", where=f"{where}, row {n}")
@@ -78,10 +92,7 @@ def _records_from_csv(text: str, where: str) -> list[tuple[str, dict[str, Any]]]
 
 
 def _records_from_json(text: str, where: str) -> list[tuple[str, dict[str, Any]]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MeasureError(f"not valid JSON (line {exc.lineno})", where=where) from None
+    data = load_json(text, where, MeasureError)
     if isinstance(data, dict):
         data = data.get("responses")
     if not isinstance(data, list):
@@ -121,12 +132,14 @@ def build_administrations(
         inst_id = str(rec.get("instrument") or "").strip()
         inst = instruments.get(inst_id)
         if inst is None:
-            raise MeasureError(f"unknown instrument {inst_id!r}", where=where)
+            # the cell is not quoted: it may hold anything (a shifted answer, a name)
+            known = ", ".join(sorted(instruments))
+            raise MeasureError(f"unknown instrument (known: {known})", where=where)
         item_id = str(rec.get("item") or "").strip()
         try:
             item = inst.item(item_id)
         except KeyError:
-            raise MeasureError(f"unknown item {item_id!r} for {inst_id}", where=where) from None
+            raise MeasureError(f"unknown item for instrument {inst_id}", where=where) from None
         if session in session_dates:
             prev, prev_where = session_dates[session]
             if date is not None and prev is not None and date != prev:

@@ -6,13 +6,12 @@ checked at load so a typo in an identifier fails loudly, naming the file and ent
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from attunement.errors import SchemaError
 
@@ -87,12 +86,8 @@ def default_codebook() -> Codebook:
 
 
 def _parse(data: bytes, where: str) -> Codebook:
-    try:
-        raw = tomllib.loads(data.decode("utf-8"))
-        return Codebook.model_validate(raw)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SchemaError(f"not a valid TOML file ({exc})", where=where) from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise SchemaError(f"{loc}: {first['msg']}", where=where) from None
+    from attunement.safeparse import load_toml, validate
+
+    raw = load_toml(data, where)  # no key or character of the file is quoted
+    codebook: Codebook = validate(Codebook, raw, where)
+    return codebook

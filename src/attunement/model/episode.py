@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from attunement.model.limits import MAX_SECONDS
+
 Resolution = Literal["resolved", "partially_resolved", "unresolved", "not_addressed"]
 EpisodeKind = Literal["withdrawal", "confrontation", "mixed"]
 
@@ -46,8 +48,8 @@ class Episode(BaseModel):
     kind: EpisodeKind
     start_id: str
     end_id: str
-    start: float | None = None
-    end: float | None = None
+    start: float | None = Field(None, ge=0.0, le=MAX_SECONDS, allow_inf_nan=False)
+    end: float | None = Field(None, ge=0.0, le=MAX_SECONDS, allow_inf_nan=False)
     markers: list[Evidence]
     salience: int = Field(ge=1, le=5)
     contribution: list[Evidence] = Field(

@@ -15,9 +15,17 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from attunement.model.episode import Episode
+from attunement.model.limits import (
+    MAX_ID_CHARS,
+    MAX_SECONDS,
+    MAX_SESSION_NUMBER,
+    MAX_SPEAKER_CHARS,
+    MAX_UTTERANCES,
+    problem,
+)
 
 SCHEMA_VERSION = "attunement.session/1"
 
@@ -39,7 +47,11 @@ class Speaker(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(description="Speaker label as written in the transcript, e.g. 'Dr. Lee'.")
+    id: str = Field(
+        min_length=1,
+        max_length=MAX_SPEAKER_CHARS,
+        description="Speaker label as written in the transcript, e.g. 'Dr. Lee'.",
+    )
     role: Role
     role_confidence: float = Field(
         1.0, ge=0.0, le=1.0, description="1.0 when the user named the role; lower when inferred."
@@ -51,10 +63,17 @@ class Annotation(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(description="Codebook identifier, e.g. 'W_MINIMAL' or 'E_EXPLORATION'.")
+    code: str = Field(
+        max_length=MAX_ID_CHARS,
+        description="Codebook identifier, e.g. 'W_MINIMAL' or 'E_EXPLORATION'.",
+    )
     probability: float = Field(1.0, ge=0.0, le=1.0)
-    level: str | None = Field(None, description="For graded codes: 'weak' or 'strong'.")
-    source: str = Field("human", description="'human' or '<analyzer name>@<version>'.")
+    level: str | None = Field(
+        None, max_length=MAX_ID_CHARS, description="For graded codes: 'weak' or 'strong'."
+    )
+    source: str = Field(
+        "human", max_length=MAX_ID_CHARS, description="'human' or '<analyzer name>@<version>'."
+    )
     note: str | None = Field(None, description="Why the code applies, for the clinician.")
 
 
@@ -63,14 +82,26 @@ class Utterance(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(description="Stable id within the session: 'u0001', 'u0002', …")
-    index: int = Field(ge=0)
-    speaker: str
+    id: str = Field(
+        min_length=1,
+        max_length=MAX_ID_CHARS,
+        description="Stable id within the session: 'u0001', 'u0002', …",
+    )
+    index: int = Field(ge=0, description="Position in Session.utterances (0-based).")
+    speaker: str = Field(min_length=1, max_length=MAX_SPEAKER_CHARS)
     role: Role
     text: str
-    start: float | None = Field(None, ge=0.0, description="Seconds from session start.")
-    end: float | None = Field(None, ge=0.0)
-    line: int | None = Field(None, ge=1, description="1-based line in the source file.")
+    start: float | None = Field(
+        None,
+        ge=0.0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="Seconds from session start (at most a week).",
+    )
+    end: float | None = Field(
+        None, ge=0.0, le=MAX_SECONDS, allow_inf_nan=False, description="Not before start."
+    )
+    line: int | None = Field(None, ge=1, le=2**31, description="1-based line in the source file.")
     annotations: list[Annotation] = Field(default_factory=list)
     features: dict[str, float | None] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)
@@ -118,11 +149,11 @@ class SessionMeta(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    client_id: str | None = None
-    therapist_id: str | None = None
-    session_number: int | None = Field(None, ge=0)
+    client_id: str | None = Field(None, max_length=MAX_ID_CHARS)
+    therapist_id: str | None = Field(None, max_length=MAX_ID_CHARS)
+    session_number: int | None = Field(None, ge=0, le=MAX_SESSION_NUMBER)
     date: dt.date | None = None
-    modality: str | None = None
+    modality: str | None = Field(None, max_length=MAX_ID_CHARS)
 
 
 class Session(BaseModel):
@@ -130,13 +161,13 @@ class Session(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: str = SCHEMA_VERSION
-    id: str
+    schema_version: str = Field(SCHEMA_VERSION, max_length=MAX_ID_CHARS)
+    id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     source: str | None = Field(None, description="File name the session was read from.")
     format: str | None = Field(None, description="Reader that produced it: 'vtt', 'text', …")
     meta: SessionMeta = Field(default_factory=SessionMeta)
     speakers: list[Speaker]
-    utterances: list[Utterance]
+    utterances: list[Utterance] = Field(max_length=MAX_UTTERANCES)
     metrics: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Analyzer name → JSON-able summary."
     )
@@ -145,6 +176,36 @@ class Session(BaseModel):
     provenance: list[str] = Field(
         default_factory=list, description="'<analyzer>@<version>' in the order applied."
     )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Session:
+        """Cross-field checks, one pass over the utterances (cheap for 100k of them).
+
+        An ``index`` that is not the utterance's position is refused rather than
+        renumbered: analyzers slice by index, and silently renumbering a stored session
+        would change what its episodes and ids point at without anyone noticing.
+        """
+        speakers: set[str] = set()
+        for i, s in enumerate(self.speakers):
+            if s.id in speakers:
+                raise problem(("speakers", i, "id"), "duplicate speaker id")
+            speakers.add(s.id)
+        seen: set[str] = set()
+        for i, u in enumerate(self.utterances):
+            if u.index != i:
+                raise problem(
+                    ("utterances", i, "index"), "index must equal the utterance's position"
+                )
+            if u.id in seen:
+                raise problem(("utterances", i, "id"), "duplicate utterance id")
+            seen.add(u.id)
+            if u.speaker not in speakers:
+                raise problem(
+                    ("utterances", i, "speaker"), "speaker is not one of the session's speakers"
+                )
+            if u.start is not None and u.end is not None and u.end < u.start:
+                raise problem(("utterances", i, "end"), "utterance ends before it starts")
+        return self
 
     # --- navigation helpers -------------------------------------------------------
     def utterance(self, utterance_id: str) -> Utterance:
@@ -178,7 +239,8 @@ class Session(BaseModel):
 
     def context(self, utterance: Utterance, turns: int = 3) -> list[Utterance]:
         """The ``turns`` utterances before ``utterance`` (oldest first)."""
-        return self.utterances[max(0, utterance.index - turns) : utterance.index]
+        at = min(utterance.index, len(self.utterances))
+        return self.utterances[max(0, at - turns) : at]
 
     @property
     def duration(self) -> float | None:

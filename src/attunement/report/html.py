@@ -1,5 +1,10 @@
 """The HTML report: one self-contained file (inline CSS and SVG, no scripts, no network).
 
+The first thing in ``<head>`` is a Content-Security-Policy that allows nothing but the
+one inline stylesheet, by its SHA-256 computed at render time (``templates/report.css``):
+no script runs, nothing loads, no form posts, even if some text slipped through unescaped.
+The template therefore has no ``style=`` attributes (the policy would block them).
+
 Rendered with jinja2 with autoescaping ON: transcript text is untrusted input (a caption
 file can contain anything) and must never become markup. The only strings marked safe
 are the SVG charts, which :mod:`attunement.report.svg` builds with every text escaped.
@@ -8,13 +13,14 @@ are the SVG charts, which :mod:`attunement.report.svg` builds with every text es
 from __future__ import annotations
 
 from functools import cache
+from importlib.resources import files
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup, escape
 
 from attunement import __version__
 from attunement.model import Session, default_codebook
-from attunement.report.base import Writer
+from attunement.report.base import Writer, style_policy
 from attunement.report.svg import metrics_svg, timeline_svg
 from attunement.report.view import (
     DISCLAIMER,
@@ -56,6 +62,11 @@ def _template() -> jinja2.Template:
         undefined=jinja2.StrictUndefined,
     )
     return env.get_template("report.html.j2")
+
+
+@cache
+def _css() -> str:
+    return files("attunement.report").joinpath("templates/report.css").read_text("utf-8")
 
 
 def _transcript(session: Session) -> Markup:
@@ -141,4 +152,6 @@ class HtmlWriter(Writer):
             disclaimer=DISCLAIMER,
             phi=PHI_NOTICE,
             version=__version__,
+            css=Markup(_css()),
+            csp=Markup(style_policy(_css())),  # base64 and quotes only, no "
         )

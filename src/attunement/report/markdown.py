@@ -1,8 +1,11 @@
 """The Markdown report: the same sections as the HTML report, without charts.
 
 Useful for pasting into notes or a clinical record system that takes plain text.
-Transcript text is escaped (``<``, ``|``, ``*``, …) so a quote can never turn into
-markup, a table break or an HTML tag when the Markdown is rendered.
+Every string that comes from the session (transcript text, and the session JSON's
+``format``, ids, provenance, speaker labels, codes, warnings) goes through
+:func:`md_escape`: control characters and terminal escapes are removed and ``<``, ``|``,
+``*``, … escaped, so nothing can turn into markup, a table break or an HTML tag when the
+Markdown is rendered.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import ClassVar
 
 from attunement.model import Session
 from attunement.report.base import Writer
+from attunement.report.sanitize import plain_text
 from attunement.report.view import (
     DISCLAIMER,
     PHI_NOTICE,
@@ -29,16 +33,17 @@ _SPECIAL = re.compile(r"([\\`*_\[\]{}#|!~>])")
 
 
 def md_escape(text: str) -> str:
-    """Make untrusted text inert in Markdown (and in the HTML a renderer makes of it)."""
-    text = " ".join(text.split())
+    """Make untrusted text inert in Markdown (and in the HTML a renderer makes of it):
+    one line, no control characters or escape sequences, metacharacters escaped."""
+    text = " ".join(plain_text(text).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;")
     return _SPECIAL.sub(r"\\\1", text)
 
 
 def _ev(ev: EvidenceLine) -> str:
-    at = ev.timestamp or ev.utterance_id
-    codes = ", ".join(f"{name} ({p:.2f})" for name, p in ev.codes)
-    return f"{at} ({ev.utterance_id}) {codes}: “{md_escape(ev.quote)}”"
+    at = md_escape(ev.timestamp or ev.utterance_id)
+    codes = ", ".join(f"{md_escape(name)} ({p:.2f})" for name, p in ev.codes)
+    return f"{at} ({md_escape(ev.utterance_id)}) {codes}: “{md_escape(ev.quote)}”"
 
 
 class MarkdownWriter(Writer):
@@ -52,18 +57,19 @@ class MarkdownWriter(Writer):
         out: list[str] = []
         add = out.append
         add(f"# Session report: {md_escape(session.source or session.id)}\n")
-        add(f"- Format: {session.format or 'unknown'}")
+        add(f"- Format: {md_escape(session.format or 'unknown')}")
         add(f"- Duration: {duration_text(session)}")
         add(f"- Speakers: {md_escape(speakers_line(session))}")
         for k, v in meta_items(session):
-            add(f"- {k}: {md_escape(v)}")
+            add(f"- {md_escape(k)}: {md_escape(v)}")
         add("")
 
         found = cards(session)
         if found:
             add("## Metrics\n")
             for card in found:
-                add(f"**{card.analyzer}**: " + "; ".join(f"{k} {v}" for k, v in card.items))
+                items = "; ".join(f"{md_escape(k)} {md_escape(v)}" for k, v in card.items)
+                add(f"**{md_escape(card.analyzer)}**: {items}")
                 add("")
 
         add("## Coded moments\n")
@@ -73,8 +79,9 @@ class MarkdownWriter(Writer):
             add("|---|---|---|---|---|---|---|")
             for m in ms:
                 add(
-                    f"| {m.timestamp or ''} | {m.utterance_id} | {md_escape(m.speaker)} | "
-                    f"{m.kind} | {m.label} | {m.probability:.2f} | {md_escape(m.quote)} |"
+                    f"| {m.timestamp or ''} | {md_escape(m.utterance_id)} | "
+                    f"{md_escape(m.speaker)} | {m.kind} | {md_escape(m.label)} | "
+                    f"{m.probability:.2f} | {md_escape(m.quote)} |"
                 )
         else:
             add("No coded moments at or above probability 0.5.")
@@ -84,13 +91,13 @@ class MarkdownWriter(Writer):
             add("## Rupture episodes\n")
         for ep in session.episodes:
             add(
-                f"### Episode {ep.id}: {ep.kind}, salience {ep.salience}/5, "
+                f"### Episode {md_escape(ep.id)}: {ep.kind}, salience {ep.salience}/5, "
                 f"{ep.resolution.replace('_', ' ')}\n"
             )
             if ep.summary:
                 add(md_escape(ep.summary) + "\n")
             if ep.flags:
-                add("Flags: " + ", ".join(ep.flags) + "\n")
+                add("Flags: " + ", ".join(md_escape(f) for f in ep.flags) + "\n")
             for title, evs in (
                 ("Markers", ep.markers),
                 ("Therapist contribution", ep.contribution),
@@ -104,7 +111,8 @@ class MarkdownWriter(Writer):
             if ep.suggestions:
                 add("Suggested repairs:\n")
                 out.extend(
-                    f"- {code_label(s.strategy)}: {md_escape(s.text)}" for s in ep.suggestions
+                    f"- {md_escape(code_label(s.strategy))}: {md_escape(s.text)}"
+                    for s in ep.suggestions
                 )
                 add("")
 
@@ -116,15 +124,16 @@ class MarkdownWriter(Writer):
         if self.transcript:
             add("## Transcript\n")
             for u in session.utterances:
-                codes = ", ".join(code_label(a.code) for a in u.codes())
+                codes = ", ".join(md_escape(code_label(a.code)) for a in u.codes())
                 at = f"[{u.timestamp()}] " if u.start is not None else ""
                 tail = f" _({codes})_" if codes else ""
-                add(f"- {at}**{md_escape(u.speaker)}** ({u.id}): {md_escape(u.text)}{tail}")
+                who, uid = md_escape(u.speaker), md_escape(u.id)
+                add(f"- {at}**{who}** ({uid}): {md_escape(u.text)}{tail}")
             add("")
 
         add("---\n")
         if session.provenance:
-            add("Analyzers: " + ", ".join(session.provenance) + "\n")
+            add("Analyzers: " + ", ".join(md_escape(p) for p in session.provenance) + "\n")
         add(f"_{DISCLAIMER}_\n")
         add(f"_{PHI_NOTICE}_")
         return "\n".join(out) + "\n"

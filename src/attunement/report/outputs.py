@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from attunement.errors import AttunementError
+from attunement.report.sanitize import safe_name
 
 STDOUT = "-"
 _SKIP_NAMES = re.compile(r"^(readme|license|changelog|responses|client)(\..*)?$", re.IGNORECASE)
@@ -76,8 +77,13 @@ def output_stem(path: Path, relative_to: Path | None = None) -> str:
     else:
         name = path.stem
     if relative_to is not None:
-        parents = path.resolve().parent.relative_to(relative_to.resolve().parent).parts
-        name = "-".join((*parents, name))
+        # the path as found under the folder, not resolved: a symlink may point anywhere
+        try:
+            inner = path.parent.relative_to(relative_to).parts
+        except ValueError:
+            inner = ()
+        top = relative_to.resolve().name
+        name = "-".join((*((top,) if top else ()), *inner, name))
     return name
 
 
@@ -117,5 +123,6 @@ def expand_inputs(args: Sequence[Path], extensions: Iterable[str]) -> list[tuple
             ):
                 continue
             found.append((p, output_stem(p, relative_to=arg)))
-    names = unique_names(n for _, n in found)
+    # names come from input file names: no control, bidi or path characters in outputs
+    names = unique_names(safe_name(n) for _, n in found)
     return [(p, n) for (p, _), n in zip(found, names, strict=True)]

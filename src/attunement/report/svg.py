@@ -9,6 +9,7 @@ Every piece of transcript-derived text (speaker names, quotes in tooltips) is es
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -41,21 +42,39 @@ class XScale:
         return "time (m:ss)" if self.timed else "turn"
 
     def ticks(self) -> list[tuple[float, str]]:
-        span = self.hi - self.lo
-        if self.timed:
-            steps = [60, 120, 300, 600, 900, 1800, 3600]
-            step = next((s for s in steps if span / s <= 12), 3600)
-        else:
-            steps = [5, 10, 20, 50, 100, 200, 500, 1000]
-            step = next((s for s in steps if span / s <= 12), 1000)
+        """Axis ticks at round steps, at most ``MAX_TICKS`` of them whatever the domain
+        (the model bounds times, but a chart must never loop on its input's values)."""
+        lo, hi = self.lo, self.hi
+        if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
+            return []
+        step = _tick_step(hi - lo, self.timed)
         out: list[tuple[float, str]] = []
-        v = 0.0
-        while v <= self.hi:
-            if v >= self.lo:
-                text = format_timestamp(v) if self.timed else str(int(v))
-                out.append((self.x(v), text))
-            v += step
+        k = max(0, math.ceil(lo / step))
+        while len(out) < MAX_TICKS:
+            v = float(k * step)
+            if v > hi:
+                break
+            text = format_timestamp(v) if self.timed else str(int(v))
+            out.append((self.x(v), text))
+            k += 1
         return out
+
+
+#: upper bound on axis ticks (the steps below aim at 12 or fewer)
+MAX_TICKS = 16
+_TIME_STEPS = (60, 120, 300, 600, 900, 1800, 3600)
+_TURN_STEPS = (5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def _tick_step(span: float, timed: bool) -> float:
+    """The first round step that gives at most 12 ticks over ``span``: minutes for time,
+    turns otherwise, then whole multiples (hours, thousands) for very long sessions."""
+    steps = _TIME_STEPS if timed else _TURN_STEPS
+    step = next((s for s in steps if span / s <= 12), None)
+    if step is not None:
+        return float(step)
+    unit = steps[-1]
+    return float(unit * math.ceil(span / (12 * unit)))
 
 
 def x_scale(session: Session, width: int) -> XScale:

@@ -3,6 +3,12 @@
 Meant to be read in a few seconds after ``attune analyze``; the HTML report is the place
 for the full transcript. ``print_summary`` writes to a console (colours when it is a
 terminal); ``render`` returns plain text, for tests and pipes.
+
+Every string from the session (and the input's file name) goes through
+:func:`~attunement.report.sanitize.terminal_markup` before it is put in a rich markup
+string: escape sequences and control characters are shown visibly (``\\x1b[2J``), never
+sent to the terminal, and ``[bold]`` in a transcript is printed, not interpreted. Pass a
+``Console(emoji=False)`` so ``:smile:`` codes in the text stay text.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from attunement.model import Session
 from attunement.report.base import Writer
+from attunement.report.sanitize import terminal_markup as e
 from attunement.report.view import (
     DISCLAIMER,
     Moment,
@@ -52,13 +59,12 @@ class TerminalWriter(Writer):
         from rich.console import Console
 
         buf = io.StringIO()
-        console = Console(file=buf, width=self.width, no_color=True, highlight=False)
+        console = Console(file=buf, width=self.width, no_color=True, highlight=False, emoji=False)
         self.print_summary(session, console)
         return buf.getvalue()
 
     def print_summary(self, session: Session, console: Console) -> None:
         from rich.columns import Columns
-        from rich.markup import escape as e
         from rich.panel import Panel
         from rich.table import Table
 
@@ -75,7 +81,7 @@ class TerminalWriter(Writer):
         panels = []
         for card in cards(session):
             body = "\n".join(f"{e(k)}: [bold]{e(v)}[/]" for k, v in card.items)
-            panels.append(Panel(body, title=card.analyzer, expand=False))
+            panels.append(Panel(body, title=e(card.analyzer), expand=False))
         if panels:
             console.print(Columns(panels))
 
@@ -93,7 +99,7 @@ class TerminalWriter(Writer):
                     f"[{_KIND_STYLE[m.kind]}]{e(m.label)}[/] {m.probability:.2f}" for m in ms
                 )
                 table.add_row(
-                    first.timestamp or first.utterance_id,
+                    e(first.timestamp or first.utterance_id),
                     e(shorten(first.speaker, 14)),
                     codes,
                     e(shorten(first.quote, 48)),
@@ -108,11 +114,11 @@ class TerminalWriter(Writer):
             style = _RESOLUTION_STYLE.get(ep.resolution, "white")
             at = ep.markers[0].timestamp if ep.markers and ep.markers[0].timestamp else ep.start_id
             head = (
-                f"[bold]Episode {ep.id}[/] · {ep.kind} at {at} · salience {ep.salience}/5 · "
+                f"[bold]Episode {e(ep.id)}[/] · {ep.kind} at {e(at)} · salience {ep.salience}/5 · "
                 f"[{style}]{ep.resolution.replace('_', ' ')}[/]"
             )
             if ep.flags:
-                head += " · flags: " + ", ".join(ep.flags)
+                head += " · flags: " + ", ".join(e(f) for f in ep.flags)
             lines = [head]
             if ep.summary:
                 lines.append(e(ep.summary))
@@ -120,14 +126,14 @@ class TerminalWriter(Writer):
                 for line in group_evidence(evs)[:3]:
                     codes = ", ".join(name for name, _ in line.codes)
                     lines.append(
-                        f"  {title} {line.timestamp or line.utterance_id} {e(codes)}: "
+                        f"  {title} {e(line.timestamp or line.utterance_id)} {e(codes)}: "
                         f"“{e(shorten(line.quote, 70))}”"
                     )
             for line in group_evidence(ep.repairs)[:3]:
                 codes = ", ".join(name for name, _ in line.codes)
-                lines.append(f"  repair {line.timestamp or line.utterance_id} {e(codes)}")
+                lines.append(f"  repair {e(line.timestamp or line.utterance_id)} {e(codes)}")
             for sug in ep.suggestions[:2]:
-                lines.append(f"  suggestion ({code_label(sug.strategy)}): {e(sug.text)}")
+                lines.append(f"  suggestion ({e(code_label(sug.strategy))}): {e(sug.text)}")
             console.print("\n".join(lines))
 
         for w in session.warnings:

@@ -1,12 +1,19 @@
-"""The HTML client report: one self-contained file, inline SVG, no network."""
+"""The HTML client report: one self-contained file, inline SVG, no network.
+
+Its Content-Security-Policy allows nothing but the one inline stylesheet (by hash): no
+script, no network, no form, even if some text slipped through unescaped.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from attunement.course.model import ClientCourse
 from attunement.measures.change import Change
+from attunement.report.base import style_policy
 from attunement.report.client.files import atomic_write_text
 from attunement.report.client.svg import trajectory_chart
 
@@ -19,6 +26,11 @@ class _Chart:
     svg: object
     change: Change | None
     sudden: list[tuple[str, int, int]]
+
+
+@cache
+def _css() -> str:
+    return files("attunement.report.client").joinpath("templates/client.css").read_text("utf-8")
 
 
 def render_html(course: ClientCourse) -> str:
@@ -46,6 +58,8 @@ def render_html(course: ClientCourse) -> str:
         charts=charts,
         first_date=min(dates) if dates else None,
         last_date=max(dates) if dates else None,
+        css=Markup(_css()),
+        csp=Markup(style_policy(_css())),  # base64 and quotes only, no "
     )
 
 

@@ -24,16 +24,31 @@ STATE_COLOURS = {
 }
 
 
-def _sessions_x(course: ClientCourse) -> tuple[dict[int, float], list[int]]:
+class _SessionAxis:
+    """x of a session number, linear between the first and the last session.
+
+    Positions are computed, never tabulated over the numeric range: session 1 and session
+    10,000 cost as little as sessions 1 and 2. ``n in axis`` is True for any number
+    within that range (an episode may name a session between two charted ones).
+    """
+
+    def __init__(self, numbers: list[int]) -> None:
+        self.lo = numbers[0] if numbers else 0
+        self.hi = max(numbers[-1], numbers[0] + 1) if numbers else 1
+
+    def __contains__(self, n: object) -> bool:
+        return isinstance(n, int) and self.lo <= n <= self.hi
+
+    def __getitem__(self, n: int) -> float:
+        return LEFT + (n - self.lo) / (self.hi - self.lo) * (W - LEFT - RIGHT)
+
+
+def _sessions_x(course: ClientCourse) -> tuple[_SessionAxis, list[int]]:
     numbers = sorted({r.number for r in course.sessions})
-    if not numbers:
-        return {}, []
-    lo, hi = numbers[0], max(numbers[-1], numbers[0] + 1)
-    span = W - LEFT - RIGHT
-    return {n: LEFT + (n - lo) / (hi - lo) * span for n in range(lo, hi + 1)}, numbers
+    return _SessionAxis(numbers), numbers
 
 
-def _date_x(course: ClientCourse, xs: dict[int, float], date: dt.date) -> float | None:
+def _date_x(course: ClientCourse, xs: _SessionAxis, date: dt.date) -> float | None:
     """Place a date between the sessions around it (events have dates, not numbers)."""
     dated = [(r.date, r.number) for r in course.sessions if r.date is not None]
     before = [(d, n) for d, n in dated if d <= date]

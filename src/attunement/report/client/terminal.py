@@ -1,10 +1,17 @@
-"""Terminal summary of the client course (rich)."""
+"""Terminal summary of the client course (rich).
+
+Text from the client folder (instrument names, notes, alert reasons, warnings) is shown
+through :mod:`attunement.report.sanitize`: control characters and escape sequences are
+written out visibly, and rich markup in it is printed, not interpreted.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from attunement.course.model import ClientCourse
+from attunement.report.sanitize import terminal_markup as e
+from attunement.report.sanitize import terminal_text as t_
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -17,7 +24,9 @@ def render_terminal(course: ClientCourse, console: Console) -> None:
 
     dates = [s.date for s in course.sessions if s.date is not None]
     span = f", {min(dates)} to {max(dates)}" if dates else ""
-    console.print(f"[bold]Client {course.client_id}[/bold]: {len(course.sessions)} sessions{span}")
+    console.print(
+        f"[bold]Client {e(course.client_id)}[/bold]: {len(course.sessions)} sessions{e(span)}"
+    )
 
     table = Table(title="Measures", show_lines=False)
     for col in ("instrument", "first", "last", "band", "change", "sudden"):
@@ -32,12 +41,12 @@ def render_terminal(course: ClientCourse, console: Console) -> None:
             change = f"{t.change.category} (RCI {t.change.rci})"
         sudden = ", ".join(f"{k} {a}→{b}" for k, a, b in t.sudden_sessions)
         table.add_row(
-            t.name,
+            e(t.name),
             f"{first.score.total:g}",
             f"{last.score.total:g}",
-            last.score.band or "",
-            change,
-            sudden,
+            e(last.score.band or ""),
+            e(change),
+            e(sudden),
         )
     console.print(table)
 
@@ -45,17 +54,17 @@ def render_terminal(course: ClientCourse, console: Console) -> None:
         eps = Table(title="Rupture episodes")
         for col in ("id", "state", "kind", "opened by", "sessions", "repair moves"):
             eps.add_column(col)
-        for e in course.episodes:
+        for ep in course.episodes:
             sessions = (
-                f"{e.start_session}–{e.end_session}" if e.end_session else f"{e.start_session}–"
+                f"{ep.start_session}–{ep.end_session}" if ep.end_session else f"{ep.start_session}–"
             )
             eps.add_row(
-                e.id,
-                e.state.replace("_", " "),
-                e.kind,
-                e.opened_by.replace("_", " "),
+                e(ep.id),
+                e(ep.state.replace("_", " ")),
+                e(ep.kind),
+                e(ep.opened_by.replace("_", " ")),
                 sessions,
-                ", ".join(e.repair_moves),
+                e(", ".join(ep.repair_moves)),
             )
         console.print(eps)
 
@@ -63,8 +72,10 @@ def render_terminal(course: ClientCourse, console: Console) -> None:
         for q in seqs:
             back = f"back at {q.recovery_session}" if q.recovery_session is not None else "not back"
             console.print(
-                f"Alliance drop ({key}): session {q.drop_session}, {q.pre_level:g} → "
-                f"{q.low_score:g}, {back} ({q.outcome})",
+                t_(
+                    f"Alliance drop ({key}): session {q.drop_session}, {q.pre_level:g} → "
+                    f"{q.low_score:g}, {back} ({q.outcome})"
+                ),
                 markup=False,
             )
 
@@ -73,21 +84,22 @@ def render_terminal(course: ClientCourse, console: Console) -> None:
     for c in d.components:
         if c.contribution > 0:
             console.print(
-                f"  +{c.contribution:.2f} {c.name.replace('_', ' ')}: {c.reason}", markup=False
+                t_(f"  +{c.contribution:.2f} {c.name.replace('_', ' ')}: {c.reason}"),
+                markup=False,
             )
 
     if course.alerts:
         console.print("[bold]Alerts[/bold]")
     for a in course.alerts:
         console.print(f"[{COLOURS[a.priority]}]{a.priority.upper():6}[/] ", end="")
-        console.print(a.text, markup=False)
+        console.print(t_(a.text), markup=False)
         for r in a.reasons[:6]:
-            console.print(f"         · {r}", markup=False)
+            console.print(t_(f"         · {r}"), markup=False)
         if len(a.reasons) > 6:
             console.print(
                 f"         · … {len(a.reasons) - 6} more (see --html/--json)", markup=False
             )
         if a.context:
-            console.print("         context: " + "; ".join(a.context), markup=False)
+            console.print(t_("         context: " + "; ".join(a.context)), markup=False)
     for w in course.warnings:
-        console.print(f"warning: {w}", markup=False, style="dim")
+        console.print(t_(f"warning: {w}"), markup=False, style="dim")
