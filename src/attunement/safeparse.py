@@ -77,13 +77,19 @@ def _too_deep() -> ParseProblem:
     return ParseProblem(f"nested more than {MAX_DEPTH} levels deep")
 
 
+def _text(data: str | bytes) -> str:
+    """Bytes decoded as UTF-8 (a BOM is dropped); ``ParseProblem`` when they are not."""
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ParseProblem("not UTF-8 text") from None
+
+
 def parse_json(data: str | bytes) -> Any:
     """Parse untrusted JSON text; raises :class:`ParseProblem` (never quotes content)."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ParseProblem("not UTF-8 text") from None
+    data = _text(data)
     try:
         value = json.loads(data)
     except json.JSONDecodeError as exc:
@@ -114,11 +120,7 @@ def _without_lone_surrogates(value: Any) -> Any:
 
 def parse_toml(data: str | bytes) -> dict[str, Any]:
     """Parse untrusted TOML text; raises :class:`ParseProblem` (never quotes content)."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ParseProblem("not UTF-8 text") from None
+    data = _text(data)
     try:
         raw = tomllib.loads(data)
     except tomllib.TOMLDecodeError as exc:
