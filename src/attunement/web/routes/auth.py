@@ -175,8 +175,10 @@ def logout(request: Request, ctx: FormCtx) -> Response:
     return response
 
 
-@router.get("/account")
-def account(request: Request, ctx: Signed) -> Response:
+def _account_page(
+    request: Request, ctx: Signed, error: str | None = None, status: int = 200
+) -> Response:
+    """The account page with a fresh TOTP secret to enrol (a refused code gets a new one)."""
     secret = security.new_totp_secret()
     return page(
         request,
@@ -185,8 +187,14 @@ def account(request: Request, ctx: Signed) -> Response:
         enrolled=ctx.user.totp_secret_enc is not None,
         secret=secret,
         uri=security.totp_uri(secret, ctx.user.username),
-        error=None,
+        error=error,
+        status=status,
     )
+
+
+@router.get("/account")
+def account(request: Request, ctx: Signed) -> Response:
+    return _account_page(request, ctx)
 
 
 @router.post("/account/2fa")
@@ -198,16 +206,8 @@ def enrol_totp(
 ) -> Response:
     step = security.totp_step(secret, code) if security.is_totp_secret(secret) else None
     if step is None:
-        fresh = security.new_totp_secret()
-        return page(
-            request,
-            "account.html",
-            ctx,
-            enrolled=ctx.user.totp_secret_enc is not None,
-            secret=fresh,
-            uri=security.totp_uri(fresh, ctx.user.username),
-            error="Code not accepted; scan the new secret and try again.",
-            status=400,
+        return _account_page(
+            request, ctx, "Code not accepted; scan the new secret and try again.", 400
         )
     ctx.user.totp_secret_enc = ctx.store.keys.encrypt_text(secret, "users.totp_secret")
     ctx.user.totp_last_step = step  # the enrolment code cannot sign in again
