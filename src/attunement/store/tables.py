@@ -199,3 +199,12 @@ class SafetyAlert(Base):
         DateTime(timezone=True), nullable=True
     )
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+# The tables of later migrations live in their own modules; importing them here registers
+# them on Base.metadata, so the schema check, key rotation and key check see every table.
+from attunement.store import (  # noqa: E402
+    tables_cases,  # noqa: F401
+    tables_schedule,  # noqa: F401
+    tables_supervision,  # noqa: F401
+)

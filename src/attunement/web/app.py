@@ -52,7 +52,17 @@ def create_app(
     """``store``: an open store (default: opened and migrated from ``settings``);
     ``pipeline``: builds the analyzers (default: the library's, for ``settings.model``)."""
     from attunement.store.worker import Worker, default_pipeline
-    from attunement.web.routes import admin, api, auth, checks, pages
+    from attunement.web.routes import (
+        admin,
+        api,
+        auth,
+        cases,
+        checks,
+        lifecycle,
+        pages,
+        schedule,
+        supervision,
+    )
 
     store = store or Store.open(settings.database_url, settings.key_file)
     worker = Worker(store, pipeline or (lambda: default_pipeline(settings.model)))
@@ -80,7 +90,7 @@ def create_app(
     app.state.throttle = Throttle(settings.ip_failures)
     app.state.wake_worker = worker.wake
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, pages, checks, admin, api):
+    for module in (auth, pages, checks, cases, schedule, supervision, lifecycle, admin, api):
         app.include_router(module.router)
     _middleware(app, settings)
     _errors(app)

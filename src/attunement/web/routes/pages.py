@@ -108,6 +108,7 @@ def client_page_response(
     from attunement.report.client.svg import trajectory_chart
     from attunement.store import checks
     from attunement.web.course import client_course
+    from attunement.web.panels import client_values
 
     if not audited:
         ctx.audit("client.read", "client", client.id)
@@ -135,6 +136,7 @@ def client_page_response(
         links=[(link, checks.link_state(link)) for link in checks.links_of(ctx.db, client.id)],
         course=course,
         charts=charts,
+        panels=client_values(ctx, client),
     )
 
 
@@ -197,4 +199,10 @@ def session_page(request: Request, ctx: Clinician, session: ReadableSession) -> 
         return page(request, "job.html", ctx, session=session, client=client)
     result = repo.session_result(ctx.db, ctx.store.keys, session.id)
     assert result is not None
-    return page(request, "session.html", ctx, session=session, client=client, **review(result))
+    from attunement.web.panels import session_values
+
+    panels = session_values(ctx, session)
+    return page(
+        request, "session.html", ctx, session=session, client=client, panels=panels,
+        **review(result),
+    )

@@ -1,0 +1,7 @@
+"""Routes for cases (pages and API)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
