@@ -9,8 +9,10 @@ turns, and writes them with every code replaced by ``?``: a second coder, who ne
 the first coding, fills them in from ``corpus/v2/CODING.md`` alone. ``score`` matches the
 second coding to the first by session id and turn text
 (turns a writer inserted after the sample was drawn are left out, and counted) and
-reports, per binary code, both coders' positives, raw agreement and Cohen's kappa,
-plus kappa for behaviour (7 classes) and each empathy mechanism (3 levels).
+reports, per binary code, both coders' positives, raw agreement and Cohen's kappa (with a
+bootstrap 95 % interval, positive agreement and Krippendorff's alpha, from
+``attunement.agreement``, the library of ``attune agree``), plus kappa for behaviour
+(7 classes) and each empathy mechanism (3 levels).
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from attunement.agreement.compute import code_agreement
+from attunement.agreement.stats import Ratings, cohen_kappa
 from attunement.coding.corpus_format import (
     CLIENT_CODES,
     EMPATHY,
@@ -54,11 +60,22 @@ def sample(turns: int, out: Path, seed: int) -> int:
 
 
 def _kappa(a: list[Any], b: list[Any]) -> float | None:
-    from sklearn.metrics import cohen_kappa_score
+    return cohen_kappa(a, b)
 
-    if len(set(a) | set(b)) < 2:
-        return None
-    return float(cohen_kappa_score(a, b))
+
+def _binary(code: str, ya: list[bool], yb: list[bool]) -> dict[str, Any]:
+    """One code's statistics from the library `attune agree` uses (bootstrap CIs, alpha)."""
+    values = np.array([ya, yb], dtype=float).T.reshape(-1, 2)
+    r = code_agreement(Ratings(code, "binary", ["a", "b"], ["0", "1"], values), seed=7)
+    return {
+        "a_pos": sum(ya),
+        "b_pos": sum(yb),
+        "agreement": r.get("percent_agreement"),
+        "kappa": r.get("cohen_kappa"),
+        "kappa_ci": r.get("cohen_kappa_ci"),
+        "positive_agreement": r.get("positive_agreement"),
+        "alpha": r.get("alpha_nominal"),
+    }
 
 
 def score(second: Path, out: Path | None) -> int:
@@ -85,14 +102,8 @@ def score(second: Path, out: Path | None) -> int:
     for code in (*CLIENT_CODES, *THERAPIST_CODES):
         role = "client" if code in CLIENT_CODES else "therapist"
         rows = [(code in a.codes, code in b.codes) for a, b in pairs if a.role == role]
-        ya, yb = [r[0] for r in rows], [r[1] for r in rows]
-        k = _kappa(ya, yb)
-        codes[code] = {
-            "a_pos": sum(ya),
-            "b_pos": sum(yb),
-            "agreement": sum(x == y for x, y in rows) / len(rows) if rows else None,
-            "kappa": k,
-        }
+        codes[code] = _binary(code, [r[0] for r in rows], [r[1] for r in rows])
+        k = codes[code]["kappa"]
         if k is not None:
             kappas.append(k)
     ther = [(a, b) for a, b in pairs if a.role == "therapist"]

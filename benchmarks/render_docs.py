@@ -244,12 +244,100 @@ def fuzz_table(doc: dict[str, Any]) -> str:
     return out
 
 
+def app_load_table(doc: dict[str, Any]) -> str:
+    c = doc["config"]
+    head = (
+        "| backend | page | load | requests | errors | req/s | p50 ms | p95 ms | p99 ms "
+        "| server CPU ms/request | machine load | p95 < 150 ms |"
+    )
+    rows = [head, "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for backend, b in doc["backends"].items():
+        for page, modes in b["pages"].items():
+            for r in modes.values():
+                how = f"paced (think {r['think_s']:g} s)" if r["think_s"] else "saturated"
+                target = _met(r["p95_ms"], doc["target_p95_ms"], lower_is_better=True)
+                if r["errors"]:
+                    target = "not met"
+                cells = [
+                    backend,
+                    page,
+                    how,
+                    str(r["requests"]),
+                    str(r["errors"]),
+                    _f(r["rps"], 1),
+                    _f(r["p50_ms"], 0),
+                    _f(r["p95_ms"], 0),
+                    _f(r["p99_ms"], 0),
+                    _f(r["server_cpu_ms_per_request"], 1),
+                    f"{r['load_avg_before']:.1f}→{r['load_avg_after']:.1f}",
+                    target,
+                ]
+                rows.append("| " + " | ".join(cells) + " |")
+    first = next(iter(doc["backends"].values()))["clinic"]
+    meta = (
+        f"Last run {doc['date']} on {doc['machine']}: `{doc['command'].strip()}` — "
+        f"{c['users']} signed-in users over {c['therapists']} therapists, "
+        f"{first['clients']} clients, {first['sessions']:,} analyzed sessions of "
+        f"~{first['turns_per_transcript']} turns ({c['clients']} clients × {c['sessions']} "
+        f"sessions per therapist); paced {c['seconds']:g} s and saturated "
+        f"{c['saturation_seconds']:g} s per page; one server process, worker off."
+    )
+    return meta + "\n\n" + "\n".join(rows)
+
+
+def batch_table(doc: dict[str, Any]) -> str:
+    """`attune batch` throughput (issue 10) and the scale plan computed from it."""
+    names = {"single": "single process (baseline)", "local": "local engine", "ray": "Ray"}
+    rows = [
+        "| run | workers | wall s | utterances/s | × single | steady utt/s | × single (steady) "
+        "| first result s | peak RSS per worker MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for mode, r in doc["runs"].items():
+        workers = 1 if mode == "single" else doc["workers"]
+        rows.append(
+            f"| {names.get(mode, mode)} | {workers} | {r['wall_s']:.1f} | "
+            f"{r['utterances_per_s']:,.0f} | {r['ratio_to_single']:.2f} | "
+            f"{r['steady_utterances_per_s']:,.0f} | {r['steady_ratio_to_single']:.2f} | "
+            f"{r['first_result_s']:.1f} | {r['peak_rss_mb_per_worker']} |"
+        )
+    meta = (
+        f"Last run {doc['date']} on {doc['machine']} (load {doc['load_1min']} at the end, "
+        f"shared with other work): `{doc['command'].strip()}` — {doc['sessions']} generated "
+        f"sessions, {doc['runs']['single']['utterances']:,} utterances, {doc['model']} model. "
+        "*Wall* includes "
+        "building the run identity and starting the workers (Ray's own start-up, "
+        f"{doc['runs'].get('ray', {}).get('ray_init_s', 0):.1f} s, is not counted); *steady* "
+        "counts from the first result of every worker to the last."
+    )
+    out = meta + "\n\n" + "\n".join(rows)
+    ray = doc["runs"].get("ray")
+    if ray and ray.get("steady_utterances_per_s"):
+        per_worker = ray["steady_utterances_per_s"] / doc["workers"]
+        per_session, sessions = 600, 100_000
+        plan = [
+            "| Ray workers | hours for 100,000 sessions |",
+            "|---|---|",
+        ]
+        for n in (2, 8, 32, 128):
+            hours = (sessions * per_session / (n * per_worker) + ray["first_result_s"]) / 3600
+            plan.append(f"| {n} | {hours:,.1f} |")
+        out += (
+            f"\n\nScale plan (on paper): a measured {per_worker:,.0f} utterances/s per Ray "
+            f"worker (steady, fast model), {per_session} utterances per 60-minute session "
+            "(as bench_session.py), linear in workers:\n\n" + "\n".join(plan)
+        )
+    return out
+
+
 RENDERERS = {
     "targets": ("targets.json", targets_table),
     "quality-indicators": ("targets.json", indicators_table),
     "corpus-per-code": ("targets.json", corpus_table),
     "agreement": ("agreement.json", agreement_table),
     "fuzz": ("fuzz.json", fuzz_table),
+    "app_load": ("app_load.json", app_load_table),
+    "batch": ("batch.json", batch_table),
 }
 
 

@@ -8,6 +8,7 @@ The CLI turns these into one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import os
 import re
 
 
@@ -38,6 +39,18 @@ class MeasureError(AttunementError):
 
 class DependencyError(AttunementError):
     """An optional extra is needed; the message names the ``pip install`` to run."""
+
+
+def without_file(where: str | None, path: os.PathLike[str] | str) -> str:
+    """'x.vtt, line 3' → 'line 3': for an error line that already starts with the path."""
+    if not where:
+        return ""
+    for name in (str(path), os.path.basename(path)):
+        if where == name:
+            return ""
+        if where.startswith(name + ", "):
+            return where[len(name) + 2 :]
+    return where
 
 
 def missing_extra(package: str, extra: str) -> DependencyError:

@@ -39,8 +39,12 @@ max_missing = 0
 """
 
 
-def test_bundled_instruments_are_the_four_we_ship() -> None:
-    assert set(bundled_instruments()) == {"phq9", "gad7", "alliance_check", "rupture_check"}
+def test_bundled_instruments_are_the_ones_we_ship() -> None:
+    # four questionnaires with their wording, two score-only shells (tests/measures/
+    # test_score_shells.py)
+    assert set(bundled_instruments()) == {
+        "phq9", "gad7", "alliance_check", "rupture_check", "srs", "ors"
+    }
 
 
 def test_phq9_wording_options_and_codes() -> None:
@@ -136,4 +140,4 @@ def test_clinic_folder_adds_an_instrument(tmp_path: Path) -> None:
 
 def test_unknown_instrument_lists_known_ones() -> None:
     with pytest.raises(SchemaError, match="phq9"):
-        get_instrument("ors")
+        get_instrument("oq45")

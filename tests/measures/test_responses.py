@@ -60,7 +60,7 @@ def test_csv_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("rows", "row", "message"),
     [
-        ("1,2026-01-05,ors,ors_1,2\n", 2, "unknown instrument"),
+        ("1,2026-01-05,oq45,oq45_1,2\n", 2, "unknown instrument"),
         ("1,2026-01-05,phq9,phq9_1,1\n1,2026-01-05,phq9,phq9_12,1\n", 3, "unknown item"),
         ("1,2026-01-05,phq9,phq9_1,7\n", 2, "not a response option"),
         ("1,2026-01-05,phq9,phq9_1,lots\n", 2, "not a number"),

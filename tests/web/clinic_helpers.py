@@ -107,6 +107,8 @@ class World:
     sessions: dict[str, int] = field(default_factory=dict)
     jobs: dict[str, int] = field(default_factory=dict)
     alerts: dict[str, int] = field(default_factory=dict)
+    appointments: dict[str, int] = field(default_factory=dict)
+    members: dict[str, int] = field(default_factory=dict)  # see member_of()
     browsers: dict[str, TestClient] = field(default_factory=dict)
 
     def browser(self, name: str) -> TestClient:
@@ -114,6 +116,20 @@ class World:
             totp = self.admin_totp if name == "admin" else None
             self.browsers[name] = sign_in(self.app, name, totp)
         return self.browsers[name]
+
+
+def member_of(world: World, owner: str) -> int:
+    """A person in ``owner``'s client's case, made on first use (so the world's clients
+    stay individual cases unless a test asks for one)."""
+    if owner not in world.members:
+        from attunement.store import cases
+
+        with world.store.tx() as db:
+            member = cases.add_member(
+                db, world.store.keys, client_id=world.clients[owner], label="Member", role="member"
+            )
+        world.members[owner] = member.id
+    return world.members[owner]
 
 
 def build_world(url: str, key_file: Path, pipeline: Any) -> World:
@@ -162,5 +178,16 @@ def build_world(url: str, key_file: Path, pipeline: Any) -> World:
                 answers={f"phq9_{i}": 1.0 for i in range(1, 10)},
             )
             w.alerts[owner] = alerts[0].id
+            from attunement.store import schedule
+
+            appt = schedule.create_appointment(  # a week ahead: not one needing attention
+                db,
+                store.keys,
+                client_id=c.id,
+                starts_at=dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=7),
+                minutes=50,
+                now=dt.datetime.now(dt.UTC),
+            )
+            w.appointments[owner] = appt.id
     assert app.state.worker.drain() == 3
     return w

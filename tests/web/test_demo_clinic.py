@@ -1,6 +1,7 @@
 """The demo clinic (`attune serve --demo`): built on a fresh SQLite database through the
 real pipeline, signs in with the printed passwords, replaced atomically, and a failed
-build leaves nothing behind."""
+build leaves nothing behind. Its schedule, couple case, check links and supervision are
+written through the features' store functions and read back through them here."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from clinic_helpers import csrf_of
 from fastapi.testclient import TestClient
 
 from attunement.cli.main import main
-from attunement.store import checks, repo
+from attunement.store import cases, checks, pending, repo, schedule
+from attunement.store import supervision as sv
+from attunement.store import supervision_codes as sc
 from attunement.store.db import Store
 from attunement.store.tables import CheckResponse, Job
 from attunement.web.app import create_app
 from attunement.web.demo import DemoClinic, DemoError, build_demo, item_answers, spread
+from attunement.web.demo.features import shell_answers
 from attunement.web.settings import Settings
 
 
@@ -69,18 +73,133 @@ def test_demo_clinic_contents(demo: DemoClinic) -> None:
             ids = {u.username: u.id for u in repo.list_users(db)}
             assert repo.trainee_ids(db, ids["morgan"]) == {ids["robin"]}
             clients = {c.pseudonym: c for c in repo.clients_of(db, store.keys, set(ids.values()))}
-            assert set(clients) == {"Maple", "Harbor", "Willow", "Juniper"}
+            assert set(clients) == {"Maple", "Harbor", "Willow", "Juniper", "Cedar"}
             assert clients["Harbor"].history_neglect_or_abuse and clients["Harbor"].fragile
             statuses = db.scalars(sa.select(Job.status)).all()
             assert len(statuses) == demo.sessions >= 8 and set(statuses) == {"done"}
             n = db.scalar(sa.select(sa.func.count()).select_from(CheckResponse))
             assert n == demo.responses
-            for c in clients.values():
-                adm = checks.administrations(db, store.keys, c.id)
+            for name in ("Maple", "Harbor", "Willow"):
+                adm = checks.administrations(db, store.keys, clients[name].id)
                 assert {a.instrument for a in adm} == set(checks.CHECK_INSTRUMENTS)
+            juniper = checks.administrations(db, store.keys, clients["Juniper"].id)
+            assert {a.instrument for a in juniper} == {"phq9", "gad7", "rupture_check", "srs"}
+            srs = checks.instruments()["srs"]
+            from attunement.measures.scoring import score
+
+            totals = [score(srs, a.answers).total for a in juniper if a.instrument == "srs"]
+            assert totals == pytest.approx([37.5, 32.8, 36.4])  # a dip below the cutoff of 36
             # the demo's one risk answer: Willow's latest PHQ-9
             (alert,) = checks.alerts_of(db, [c.id for c in clients.values()])
             assert alert.client_id == clients["Willow"].id and alert.item == "phq9_9"
+    finally:
+        store.close()
+
+
+def _today(now: dt.datetime) -> dt.date:
+    from attunement.store import mail
+
+    return now.astimezone(mail.MailSettings.from_env().zone()).date()
+
+
+def test_demo_schedule(demo: DemoClinic) -> None:
+    """Every client has attended sessions, other outcomes and a coming appointment; the
+    story's dates are moved to the build; Harbor's forgotten appointment is recorded as
+    missed by the therapist between the two sessions around it."""
+    now = dt.datetime.now(dt.UTC)
+    store = Store.open(demo.database_url, demo.key_file)
+    try:
+        with store.tx() as db:
+            ids = {u.username: u.id for u in repo.list_users(db)}
+            clients = {c.pseudonym: c for c in repo.clients_of(db, store.keys, set(ids.values()))}
+            total = 0
+            latest = dt.date.min
+            for name, c in clients.items():
+                appts = schedule.appointments_of(db, store.keys, c.id)
+                total += len(appts)
+                dates = [s.date for s in repo.sessions_of(db, store.keys, c.id)]
+                assert all(d is not None and d <= _today(now) for d in dates), name
+                latest = max([latest, *(d for d in dates if d)])
+                attended = [a.starts_at.date() for a in appts if a.status == "attended"]
+                assert sorted(attended) == sorted(dates), name  # each session was attended
+                assert any(a.status == "scheduled" and a.starts_at > now for a in appts), name
+            assert total == demo.appointments
+            assert latest >= _today(now) - dt.timedelta(days=14)  # the story is recent
+            harbor = schedule.appointments_of(db, store.keys, clients["Harbor"].id)
+            (missed,) = [a for a in harbor if a.status == "therapist_missed"]
+            harbor_sessions = repo.sessions_of(db, store.keys, clients["Harbor"].id)
+            s1, s2 = sorted(s.date for s in harbor_sessions if s.date)[:2]
+            assert s1 < missed.starts_at.date() < s2 and missed.note  # the note is encrypted
+            outcomes = {
+                a.status for c in clients.values() for a in schedule.appointments_of(db, None, c.id)
+            }
+            assert outcomes >= {"attended", "therapist_missed", "client_cancelled"}
+            assert outcomes >= {"therapist_cancelled", "scheduled"}
+            cedar = schedule.appointments_of(db, None, clients["Cedar"].id)
+            assert [a for a in cedar if a.needs_attention(now)]  # one nobody marked
+            contact = schedule.get_contact(db, store.keys, clients["Harbor"].id)
+            assert contact is not None and contact.reachable
+            (rule,) = schedule.rules_of(db, [clients["Harbor"].id])
+            assert rule.kind == "appointment" and rule.active
+    finally:
+        store.close()
+
+
+def test_demo_couple_case_and_links(demo: DemoClinic) -> None:
+    """Cedar is a couple: two partners, each with their own ORS series and check links;
+    the unanswered links (open, and one expired) are on the therapists' /checks lists."""
+    store = Store.open(demo.database_url, demo.key_file)
+    try:
+        with store.tx() as db:
+            ids = {u.username: u.id for u in repo.list_users(db)}
+            clients = {c.pseudonym: c for c in repo.clients_of(db, store.keys, set(ids.values()))}
+            cedar = clients["Cedar"]
+            members = cases.members_of(db, store.keys, cedar.id)
+            assert [m.label for m in members] == ["Partner A", "Partner B"]
+            assert cases.case_kind(members) == "couple"
+            per_member = checks.member_administrations(db, store.keys, cedar.id)
+            for m in members:
+                ors = [a for mid, a in per_member if mid == m.id and a.instrument == "ors"]
+                assert [a.session for a in ors] == [1, 2, 3]
+            assert all(mid is not None for mid, _a in per_member)
+            lee = pending.pending_links(db, store.keys, {ids["lee"]}, state="all")
+            labels = {(r.client, r.member, r.instrument, r.state) for r in lee}
+            assert ("Cedar", "Partner A", "alliance_check", "open") in labels
+            assert ("Cedar", "Partner B", "rupture_check", "expired") in labels
+            dana = pending.pending_links(db, store.keys, {ids["dana"]}, state="expired")
+            assert [(r.client, r.instrument) for r in dana] == [("Maple", "phq9")]
+            n_links = sum(len(checks.links_of(db, c.id)) for c in clients.values())
+            assert n_links == demo.links
+    finally:
+        store.close()
+
+
+def test_demo_supervision(demo: DemoClinic) -> None:
+    """morgan reviewed every turn of robin's three Juniper sessions (enough turns of each
+    role for a number) and commented; robin answered."""
+    store = Store.open(demo.database_url, demo.key_file)
+    try:
+        with store.tx() as db:
+            ids = {u.username: u.id for u in repo.list_users(db)}
+            sessions = sv.reviewed_sessions(db, ids["morgan"], {ids["robin"]})
+            assert len(sessions) == 3
+            codings = sv.codings_for(db, store.keys, sessions, ids["morgan"])
+            assert sum(len(c.reviewed) for c in codings) == sum(
+                len(c.session.utterances) for c in codings
+            )
+            agreement = sc.agreement(codings)
+            assert agreement.codes and all(c.n >= sc.MIN_AGREEMENT_N for c in agreement.codes)
+            assert {c.code for c in agreement.codes} >= {"C_THERAPIST", "F_IGNORE"}
+            n = len(sv.corrections_of(db, sessions))
+            assert n == demo.corrections
+            comments = [c for sid in sessions for c in sv.comments_of(db, store.keys, sid)]
+            assert [(c.author, c.author_role) for c in comments] == [
+                ("morgan", "supervisor"),
+                ("robin", "trainee"),
+                ("morgan", "supervisor"),
+            ]
+            assert comments[0].utterance_id and "not listening" in comments[0].body
+            assert len(comments) == demo.comments
     finally:
         store.close()
 
@@ -117,6 +236,10 @@ def test_answers_spread_to_the_totals() -> None:
     assert risky["phq9_9"] == 1 and score(inst["phq9"], risky).total == 10
     assert score(inst["gad7"], item_answers(inst["gad7"], 13)).total == 13
     assert score(inst["alliance_check"], item_answers(inst["alliance_check"], 6)).total == 6
+    for total in (0.0, 17.9, 32.8, 40.0):  # score-only shells: four 0-10 marks, one decimal
+        answers = shell_answers(inst["ors"], total)
+        assert score(inst["ors"], answers).total == pytest.approx(total)
+        assert all(inst["ors"].scale.allows(v) for v in answers.values())  # type: ignore[union-attr]
     with pytest.raises(DemoError):
         spread(30, 9, 3)
     with pytest.raises(DemoError):
@@ -152,7 +275,7 @@ def test_demo_with_a_key_from_the_environment(
     try:
         with store.tx() as db:
             everyone = {u.id for u in repo.list_users(db)}
-            assert len(repo.clients_of(db, store.keys, everyone)) == 4
+            assert len(repo.clients_of(db, store.keys, everyone)) == 5
     finally:
         store.close()
 

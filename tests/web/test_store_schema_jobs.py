@@ -26,14 +26,14 @@ def store(backend: str, tmp_path: Path) -> Any:
 
 def test_migrated_schema_matches_tables(store: Store) -> None:
     insp = sa.inspect(store.engine)
-    assert store_engine.current_revision(store.engine) == "v0007"
+    assert store_engine.current_revision(store.engine) == "v0008"
     for table in Base.metadata.sorted_tables:
         cols = {c["name"]: c for c in insp.get_columns(table.name)}
         assert set(cols) == {c.name for c in table.columns}, table.name
         for c in table.columns:
             assert cols[c.name]["nullable"] == c.nullable, (table.name, c.name)
     store_engine.migrate(store.engine)  # idempotent
-    assert store_engine.current_revision(store.engine) == "v0007"
+    assert store_engine.current_revision(store.engine) == "v0008"
 
 
 def test_sqlite_pragmas(tmp_path: Path) -> None:

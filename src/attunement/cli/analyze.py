@@ -149,18 +149,6 @@ def _meta(client_id: str | None, number: int | None, date: str | None) -> dict[s
     return meta
 
 
-def _without_file(where: str | None, path: Path) -> str:
-    """'x.vtt, line 3' → 'line 3': the error line already starts with the path."""
-    if not where:
-        return ""
-    for name in (str(path), path.name):
-        if where == name:
-            return ""
-        if where.startswith(name + ", "):
-            return where[len(name) + 2 :]
-    return where
-
-
 def _shown(line: str) -> str:
     from attunement.report.sanitize import terminal_text  # file names can hold escapes
 
@@ -242,7 +230,7 @@ class _Run:
 
     def one(self, path: Path, name: str) -> bool:
         """Read, analyze and write one input; False (after one error line) if it failed."""
-        from attunement.errors import AttunementError
+        from attunement.errors import AttunementError, without_file
 
         try:
             session = self._analyze(path)
@@ -250,7 +238,7 @@ class _Run:
             rendered = {w: self.writers[w].render(session) for w in self.targets}
             self._write(rendered, name)
         except AttunementError as exc:
-            where = _without_file(exc.where, path)
+            where = without_file(exc.where, path)
             msg = f"{where}: {exc.message}" if where else exc.message
             self._echo_err(f"attune: error: {path}: {msg}")
             return False

@@ -20,7 +20,20 @@ import typer
 from attunement.errors import AttunementError
 
 #: command modules, in the order `attune --help` lists them
-COMMANDS = ("analyze", "client", "train", "evaluate", "codes", "build_encoder", "serve")
+COMMANDS = (
+    "analyze",
+    "batch",
+    "client",
+    "train",
+    "evaluate",
+    "agree",
+    "export",
+    "codes",
+    "build_encoder",
+    "serve",
+    "backup",
+    "remind",
+)
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL = 1

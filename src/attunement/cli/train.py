@@ -14,7 +14,10 @@ def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
         data: Path = typer.Option(
-            ..., "--data", help="Coded utterances: JSONL, CSV, session-corpus .txt or a folder."
+            ...,
+            "--data",
+            help="Coded utterances: JSONL, CSV, session-corpus .txt, a one-coder table of "
+            "'attune agree' (CSV/JSONL/Parquet with role and text), or a folder.",
         ),
         out: Path = typer.Option(..., "--out", help="Model directory to write."),
         codebook: Path | None = typer.Option(

@@ -10,6 +10,11 @@ Two input shapes:
 * **Session corpus** (``.txt`` files in the format of :mod:`attunement.coding.corpus_format`,
   the project's corpus v2): whole sessions, every turn coded; a turn's context is the
   turns before it in its session and its group is the session id.
+* **Coder table** (CSV, JSONL or Parquet with columns ``coder, session, utterance_id``
+  (or ``index``)``, code, value, role, text``; one coder; the format ``attune agree``
+  reads, :mod:`attunement.agreement.table`): rows are grouped into utterances, which
+  become records as above (``codes`` = the presence codes with value 1, empathy levels,
+  ``behaviour``) in order of appearance (by ``index`` within a session when given).
 * **CSV**, a coded transcript: columns ``role`` (or ``speaker`` holding roles), ``text``,
   ``codes`` (separated by ``;``, ``|`` or ``,``), optional ``session``/``session_id``/
   ``group``, empathy columns named by their code, ``behaviour``. Rows are in session
@@ -167,7 +172,9 @@ def read_examples(path: Path, resolver: Resolver | None = None) -> list[Example]
     out: list[Example] = []
     for f in files:
         suffix = f.suffix.lower()
-        if suffix == ".txt":
+        if suffix == ".parquet" or (suffix in (".csv", ".jsonl") and _is_coder_table(f)):
+            out.extend(_read_coder_table(f, resolver))
+        elif suffix == ".txt":
             out.extend(_read_sessions(f))
         elif suffix == ".csv":
             out.extend(_read_csv(f, resolver))
@@ -190,7 +197,7 @@ def data_hash(path: Path) -> str:
 
 
 def _data_files(folder: Path) -> list[Path]:
-    return sorted([*folder.glob("*.jsonl"), *folder.glob("*.csv"), *folder.glob("*.txt")])
+    return sorted(f for ext in ("jsonl", "csv", "txt", "parquet") for f in folder.glob(f"*.{ext}"))
 
 
 def examples_from_sessions(sessions: Sequence[CorpusSession]) -> list[Example]:
@@ -397,3 +404,18 @@ def _read_csv(path: Path, res: Resolver) -> list[Example]:
         where = f"{path.name} line {line}"
         out.append(_from_record(rec, res, where, history, default_id=f"{path.stem}:{line}"))
     return out
+
+
+def _is_coder_table(path: Path) -> bool:
+    from attunement.agreement.table import is_coder_table
+
+    return is_coder_table(path)
+
+
+def _read_coder_table(path: Path, res: Resolver) -> list[Example]:
+    """A one-coder table (``attune agree``'s format) as records of the JSONL shape."""
+    from attunement.agreement.table import read_coder_table, training_records
+
+    history: dict[str, list[tuple[str, str]]] = {}
+    records = training_records(read_coder_table(path, mapping=res.mapping), path.name)
+    return [_from_record(r, res, w, history, default_id=str(r["id"])) for w, r in records]

@@ -7,11 +7,17 @@ the evidence or the reasons:
 
 * alliance is new (fewer than ``NEW_WEEKS`` weeks in treatment, or fewer than
   ``NEW_SESSIONS`` sessions before the episode) → up;
-* alliance before the episode was weak (< 6 on the 0–10 check) → up;
-  strong (≥ 8) *and* earlier ruptures were repaired → down;
+* alliance before the episode was weak (< 6 on the 0–10 check; an instrument's own
+  ``[alliance]`` levels on its own scale, e.g. the SRS: < 36 of 40) → up;
+  strong (≥ 8; none for an instrument without a strong level) *and* earlier ruptures
+  were repaired → down;
 * an earlier rupture was left unresolved → up;
 * a clinician-recorded history of neglect or abuse → up; a fragility note → up;
 * clinician sensitivity ``high`` → up, ``low`` → down.
+
+An alliance instrument that gives its own levels (the SRS) also raises an ``alliance``
+alert while its latest score is below its weak level ("SRS below 36"), with the scores as
+evidence; each alliance instrument is judged on its own scale.
 
 Alerts that report something already repaired (base priority ``low``) are not weighed, and
 safety flags (e.g. PHQ-9 item 9) are never moved down.
@@ -20,6 +26,7 @@ safety flags (e.g. PHQ-9 item 9) are never moved down.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from attunement.course.context import ClientContext, Event
 from attunement.course.model import (
@@ -30,6 +37,8 @@ from attunement.course.model import (
     SessionRecord,
     Trajectory,
 )
+from attunement.course.records import AllianceScale
+from attunement.measures.instruments import AllianceLevels
 
 LEVELS: tuple[Priority, ...] = ("low", "medium", "high")
 NEW_WEEKS = 8
@@ -37,7 +46,7 @@ NEW_SESSIONS = 6
 WEAK_ALLIANCE = 6.0
 STRONG_ALLIANCE = 8.0
 #: alert kinds that call for relational attention; context weighs these (when not low)
-RELATIONAL = frozenset({"episode", "therapist_failure", "dropout"})
+RELATIONAL = frozenset({"episode", "therapist_failure", "dropout", "alliance"})
 EVENT_LABELS = {
     "therapist_missed": "therapist-missed appointment",
     "therapist_cancelled": "therapist cancelled",
@@ -53,8 +62,10 @@ def context_factors(
     earlier: list[CourseEpisode],
     when: dt.date | None,
     sessions_before: int,
+    scale: AllianceScale | None = None,
 ) -> list[tuple[int, str]]:
-    """(+1/−1, reason) for each context factor that applies."""
+    """(+1/−1, reason) for each context factor that applies; ``scale`` gives the weak
+    and strong levels (the 0–10 check's 6 and 8 without one)."""
     out: list[tuple[int, str]] = []
     if ctx.treatment_start and when:
         weeks = (when - ctx.treatment_start).days // 7
@@ -64,10 +75,19 @@ def context_factors(
         out.append((1, f"alliance is new ({sessions_before} sessions so far)"))
     pre = ep.pre_alliance if ep else None
     repaired = [e for e in earlier if e.state in ("resolved", "enhanced")]
-    if pre is not None and pre < WEAK_ALLIANCE:
-        out.append((1, f"alliance was weak before ({pre:.1f}/10)"))
-    elif pre is not None and pre >= STRONG_ALLIANCE and repaired:
-        out.append((-1, f"strong alliance before ({pre:.1f}/10) with earlier ruptures repaired"))
+    weak: float | None = WEAK_ALLIANCE
+    strong: float | None = STRONG_ALLIANCE
+    of = "/10"
+    if scale is not None and not scale.legacy:
+        levels = scale.levels
+        weak = levels.weak_below if levels else None
+        strong = levels.strong_from if levels else None
+        of = f" of {scale.high:g} on the {scale.name}"
+    if pre is not None and weak is not None and pre < weak:
+        below = "" if of == "/10" else f", below {weak:g}"
+        out.append((1, f"alliance was weak before ({pre:.1f}{of}{below})"))
+    elif pre is not None and strong is not None and pre >= strong and repaired:
+        out.append((-1, f"strong alliance before ({pre:.1f}{of}) with earlier ruptures repaired"))
     if any(e.state in ("unresolved", "ended_therapy") for e in earlier):
         out.append((1, "an earlier rupture was left unresolved"))
     if ctx.history_neglect_or_abuse:
@@ -110,15 +130,23 @@ def build_alerts(
     episodes: list[CourseEpisode],
     trajectories: dict[str, Trajectory],
     dropout: DropoutRisk,
+    *,
+    alliance: AllianceScale | None = None,
+    levels: Mapping[str, AllianceLevels] | None = None,
 ) -> list[Alert]:
+    """``alliance``: the series the session rules read (see
+    :func:`attunement.course.records.alliance_scale`); ``levels``: the alliance
+    instruments that give their own ``[alliance]`` levels, by id."""
     alerts: list[Alert] = []
+    check = "alliance check" if alliance is None or alliance.legacy else alliance.name
 
     def add(
         alert: Alert, ep: CourseEpisode | None, when: dt.date | None, session: int | None
     ) -> None:
         earlier = episodes[: episodes.index(ep)] if ep is not None else list(episodes)
         n_before = len([r for r in records if session is None or r.number < session])
-        alerts.append(weigh(alert, context_factors(ctx, ep, earlier, when, n_before)))
+        factors = context_factors(ctx, ep, earlier, when, n_before, alliance)
+        alerts.append(weigh(alert, factors))
 
     for ev in events:
         if ev.kind != "therapist_missed":
@@ -132,12 +160,12 @@ def build_alerts(
         text = f"Therapist-missed appointment on {ev.date}."
         if b and a and b.alliance is not None and a.alliance is not None:
             text = (
-                f"Alliance check fell from {b.alliance:.1f} to {a.alliance:.1f} "
+                f"{check[0].upper()}{check[1:]} fell from {b.alliance:.1f} to {a.alliance:.1f} "
                 f"after session {b.number} "
                 f"(therapist-missed appointment on {ev.date})."
             )
             reasons.append(
-                f"alliance check {b.alliance:.1f} at session {b.number}, "
+                f"{check} {b.alliance:.1f} at session {b.number}, "
                 f"{a.alliance:.1f} at session {a.number}"
             )
         if ep is not None:
@@ -252,6 +280,11 @@ def build_alerts(
 
     for traj in trajectories.values():
         _outcome_alerts(traj, alerts, events)
+        if traj.role == "alliance" and levels and traj.instrument in levels:
+            found = _below_weak(traj, levels[traj.instrument], len(alerts) + 1)
+            if found is not None:
+                at = found.session
+                add(found, None, next((p.date for p in traj.points if p.session == at), None), at)
     return sorted(alerts, key=lambda a: -LEVELS.index(a.priority))
 
 
@@ -321,3 +354,33 @@ def _outcome_alerts(traj: Trajectory, alerts: list[Alert], events: list[Event]) 
                 ],
             )
         )
+
+
+def _below_weak(traj: Trajectory, levels: AllianceLevels, n: int) -> Alert | None:
+    """An alliance alert while the latest score is below the instrument's weak level:
+    since which session, from what, with the scores as evidence."""
+    valid = [p for p in traj.points if p.score.total is not None]
+    weak = levels.weak_below
+    if not valid or (valid[-1].score.total or 0.0) >= weak:
+        return None
+    start = len(valid) - 1
+    while start > 0 and (valid[start - 1].score.total or 0.0) < weak:
+        start -= 1
+    last, first = valid[-1], valid[start]
+    prev = valid[start - 1] if start > 0 else None
+    since = f"since session {first.session}" if first is not last else f"at session {last.session}"
+    text = f"{traj.name} below {weak:g} {since}: {last.score.total:g}"
+    text += f" (down from {prev.score.total:g} at session {prev.session})." if prev else "."
+    shown = [p for p in (prev, *valid[start:]) if p is not None]
+    reasons = [f"{traj.name} {p.score.total:g} at session {p.session} ({p.date})" for p in shown]
+    reasons.append(f"below {weak:g}" + (f": {levels.source}" if levels.source else ""))
+    return Alert(
+        id=f"A{n}",
+        kind="alliance",
+        priority="medium",
+        base_priority="medium",
+        text=text,
+        reasons=reasons,
+        session=last.session,
+        suggested_moves=["R_INVITE", "E_EXPLORATION"],
+    )

@@ -15,7 +15,7 @@ from attunement.course.alerts import build_alerts
 from attunement.course.episodes import build_episodes
 from attunement.course.folder import ClientInputs, load_client_folder
 from attunement.course.model import AllianceSequence, ClientCourse, SessionRecord
-from attunement.course.records import score_all, session_records, trajectories
+from attunement.course.records import alliance_scale, score_all, session_records, trajectories
 from attunement.course.risk import dropout_risk
 from attunement.measures.alliance import sequences
 
@@ -48,9 +48,22 @@ def run_course(
 
 def compute_course(inputs: ClientInputs) -> ClientCourse:
     scores = score_all(inputs.administrations, inputs.instruments)
-    records = session_records(inputs.administrations, scores, inputs.instruments, inputs.sessions)
+    scale, scale_warnings = alliance_scale(inputs.administrations, inputs.instruments)
+    records = session_records(
+        inputs.administrations,
+        scores,
+        inputs.instruments,
+        inputs.sessions,
+        alliance=scale.instrument if scale else None,
+    )
     trajs = trajectories(inputs.administrations, scores, inputs.instruments)
-    warnings = list(inputs.warnings)
+    warnings = [*inputs.warnings, *scale_warnings]
+    unit = scale.unit if scale else 1.0
+    levels = {
+        t.instrument: lv
+        for t in trajs.values()
+        if t.role == "alliance" and (lv := inputs.instruments[t.instrument].alliance) is not None
+    }
     for r in records:
         s = inputs.sessions.get(r.number)
         if (
@@ -64,9 +77,11 @@ def compute_course(inputs: ClientInputs) -> ClientCourse:
                 f"questionnaire date {r.date}; the questionnaire date is used"
             )
     events = inputs.context.events
-    episodes = build_episodes(records, events)
-    dropout = dropout_risk(records, events, episodes)
-    alerts = build_alerts(inputs.context, records, events, episodes, trajs, dropout)
+    episodes = build_episodes(records, events, alliance_unit=unit)
+    dropout = dropout_risk(records, events, episodes, alliance_unit=unit)
+    alerts = build_alerts(
+        inputs.context, records, events, episodes, trajs, dropout, alliance=scale, levels=levels
+    )
     log.info(
         "client course: %d sessions, %d episodes, %d alerts",
         len(records),

@@ -161,8 +161,14 @@ def _settled(rec: SessionRecord, pre: float | None, sd: float) -> bool:
 
 
 def build_episodes(
-    records: list[SessionRecord], events: list[Event], *, unresolved_after: int = UNRESOLVED_AFTER
+    records: list[SessionRecord],
+    events: list[Event],
+    *,
+    unresolved_after: int = UNRESOLVED_AFTER,
+    alliance_unit: float = 1.0,
 ) -> list[CourseEpisode]:
+    """``alliance_unit``: a tenth of the alliance instrument's range (1 for the 0–10
+    check), the size of the point-sized steps below on other scales."""
     alliance_all = [r.alliance for r in records if r.alliance is not None]
     sd = statistics.stdev(alliance_all) if len(alliance_all) > 2 else 0.0
     episodes: list[CourseEpisode] = []
@@ -224,10 +230,14 @@ def build_episodes(
                 active = None
         if rec.alliance is not None:
             running.append(rec.alliance)
-    if active is not None and active.attended >= unresolved_after and not _progressing(active):
+    if (
+        active is not None
+        and active.attended >= unresolved_after
+        and not _progressing(active, alliance_unit)
+    ):
         active.ep.state = "unresolved"
     for ep in episodes:
-        _post_alliance(ep, records, pre_by_id.get(ep.id, []))
+        _post_alliance(ep, records, pre_by_id.get(ep.id, []), alliance_unit)
     return episodes
 
 
@@ -272,14 +282,14 @@ def _feed(active: _Open, rec: SessionRecord, signals: list[Signal]) -> None:
     ep.sessions_spanned = active.attended
 
 
-def _progressing(active: _Open) -> bool:
+def _progressing(active: _Open, unit: float = 1.0) -> bool:
     """Signs that a long episode is settling: less strain, alliance climbing, repair work."""
     last = active.seen[-1]
     tensions = [r.tension for r in active.seen if r.tension is not None]
     alliance = [r.alliance for r in active.seen if r.alliance is not None]
     return bool(
         (last.tension is not None and tensions and last.tension < max(tensions))
-        or (last.alliance is not None and alliance and last.alliance >= min(alliance) + 1.0)
+        or (last.alliance is not None and alliance and last.alliance >= min(alliance) + unit)
         or (last.tension_resolved is not None and last.tension_resolved >= 2)
         or last.repairs
     )
@@ -315,7 +325,7 @@ def _close(active: _Open, rec: SessionRecord) -> None:
 
 
 def _post_alliance(
-    ep: CourseEpisode, records: list[SessionRecord], pre_scores: list[float]
+    ep: CourseEpisode, records: list[SessionRecord], pre_scores: list[float], unit: float = 1.0
 ) -> None:
     if ep.state != "resolved" or ep.end_session is None or ep.pre_alliance is None:
         return
@@ -326,7 +336,7 @@ def _post_alliance(
         return
     ep.post_alliance = round(statistics.fmean(after), 2)
     spread = statistics.stdev(pre_scores) if len(pre_scores) > 1 else 0.0
-    if ep.post_alliance >= ep.pre_alliance + max(0.5, spread):
+    if ep.post_alliance >= ep.pre_alliance + max(0.5 * unit, spread):
         ep.state = "enhanced"
         ep.timeline.append(
             TimelineEntry(

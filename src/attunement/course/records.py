@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 from attunement.course.model import ScorePoint, SessionRecord, Trajectory
 from attunement.measures.change import change, rci, sudden_shifts
-from attunement.measures.instruments import Instrument
+from attunement.measures.instruments import LEGACY_ALLIANCE, AllianceLevels, Instrument
 from attunement.measures.responses import Administration
 from attunement.measures.scoring import Score, score
 from attunement.model import Role, Session
@@ -24,6 +25,56 @@ MIN_P = 0.5
 Direction = Literal["withdrawal", "confrontation", "mixed"]
 #: the rupture check's "which is closer to how it went" item → rupture family
 DIRECTIONS: dict[float, Direction] = {1.0: "withdrawal", 2.0: "confrontation", 3.0: "mixed"}
+
+
+@dataclass(frozen=True)
+class AllianceScale:
+    """The alliance series the session-level rules read, and its scale.
+
+    ``unit`` is a tenth of the score range: the engine's point-sized steps (an alliance
+    "a point" higher, "half a point" above) were set on the 0–10 check and are multiplied
+    by it, so they mean the same share of any alliance instrument's range.
+    """
+
+    instrument: str
+    name: str
+    low: float
+    high: float
+    levels: AllianceLevels | None
+
+    @property
+    def unit(self) -> float:
+        return (self.high - self.low) / 10.0
+
+    @property
+    def legacy(self) -> bool:
+        """The 0–10 check's own numbers (the wording stays as it always was)."""
+        return self.levels is None or self.levels == LEGACY_ALLIANCE
+
+
+def alliance_scale(
+    admins: list[Administration], instruments: Mapping[str, Instrument]
+) -> tuple[AllianceScale | None, list[str]]:
+    """The one alliance instrument whose scores become the sessions' ``alliance`` (the
+    one given most often; ties by id), and a warning when there are several: each is
+    still charted and judged against its own levels, but the session-level rules
+    (drops, episodes, trend) read one series, since scores on different scales do not mix.
+    """
+    counts = Counter(a.instrument for a in admins if instruments[a.instrument].role == "alliance")
+    if not counts:
+        return None, []
+    chosen = min(counts, key=lambda i: (-counts[i], i))
+    inst = instruments[chosen]
+    low, high = inst.score_range
+    scale = AllianceScale(chosen, inst.name, low, high, inst.alliance_levels())
+    warnings = []
+    if len(counts) > 1:
+        others = ", ".join(instruments[i].name for i in sorted(counts) if i != chosen)
+        warnings.append(
+            f"several alliance instruments: the session-level alliance rules read {inst.name}; "
+            f"{others} is charted and judged against its own levels only"
+        )
+    return scale, warnings
 
 
 def score_all(
@@ -39,8 +90,13 @@ def session_records(
     scores: Mapping[tuple[int, str], Score],
     instruments: Mapping[str, Instrument],
     sessions: Mapping[int, Session],
+    *,
+    alliance: str | None = None,
 ) -> list[SessionRecord]:
-    """One record per session number seen in responses or transcripts, in order."""
+    """One record per session number seen in responses or transcripts, in order.
+
+    ``alliance``: the instrument whose scores are the sessions' alliance (see
+    :func:`alliance_scale`); None takes every alliance instrument's."""
     numbers = sorted({a.session for a in admins} | set(sessions))
     records = {n: SessionRecord(number=n) for n in numbers}
     for a in admins:
@@ -49,7 +105,8 @@ def session_records(
         inst = instruments[a.instrument]
         total = scores[(a.session, a.instrument)].total
         if inst.role == "alliance":
-            rec.alliance = total
+            if alliance is None or a.instrument == alliance:
+                rec.alliance = total
         elif inst.role == "rupture":
             rec.tension = total
             rec.tension_resolved = a.answers.get("resolved")

@@ -78,7 +78,10 @@ def dropout_risk(
     episodes: list[CourseEpisode],
     *,
     cfg: DropoutConfig | None = None,
+    alliance_unit: float = 1.0,
 ) -> DropoutRisk:
+    """``alliance_unit``: a tenth of the alliance instrument's range; the trend is
+    weighed per tenth of the range (the 0–10 check's points) whatever the scale."""
     cfg = cfg or dropout_config()
     with_transcript = [r for r in records if r.transcript is not None][-cfg.window_sessions :]
     talk = [r.number for r in with_transcript if r.termination_talk]
@@ -111,7 +114,7 @@ def dropout_risk(
     )
     alliance = [r.alliance for r in records if r.alliance is not None][-cfg.slope_sessions :]
     s = slope(alliance)
-    decline = -s if s is not None and s < 0 else 0.0
+    decline = -s / alliance_unit if s is not None and s < 0 else 0.0
     slope_reason = (
         "fewer than 3 alliance checks: trend not assessed"
         if s is None

@@ -55,8 +55,8 @@ def questionnaire(inst: Instrument) -> dict[str, Any]:
     for item in inst.items:
         q: dict[str, Any] = {
             "linkId": item.id,
-            "text": item.text,
-            "type": "string" if item.type == "text" else "choice",
+            **({"text": item.text} if item.text else {}),  # shells have no wording
+            "type": {"text": "string", "scale": "decimal"}.get(item.type, "choice"),
             "required": not item.optional,
         }
         if item.code and inst.codes:
@@ -110,6 +110,8 @@ def questionnaire_response(adm: Administration, inst: Instrument, client_id: str
     for item in inst.items:
         if item.id in adm.texts:
             items.append({"linkId": item.id, "answer": [{"valueString": adm.texts[item.id]}]})
+        elif item.id in adm.answers and item.type == "scale":  # score-only shells
+            items.append({"linkId": item.id, "answer": [{"valueDecimal": adm.answers[item.id]}]})
         elif item.id in adm.answers:
             opt = _option(inst, item, adm.answers[item.id])
             items.append({"linkId": item.id, "answer": [{"valueCoding": _coding(inst, opt)}]})
@@ -250,6 +252,8 @@ def import_questionnaire_responses(
                 value: object
                 if ans.valueString is not None:
                     value = ans.valueString
+                elif ans.valueDecimal is not None:
+                    value = float(ans.valueDecimal)
                 elif ans.valueCoding is not None:
                     value = _value_of(inst, str(item.linkId), ans.valueCoding.code, where)
                 else:

@@ -38,6 +38,14 @@ class Score(BaseModel):
 
 def item_value(instrument: Instrument, item: Item, value: float) -> float:
     """Validate an answer and apply reverse keying."""
+    if item.type == "scale" and instrument.scale is not None:
+        scale = instrument.scale
+        if not scale.allows(value):
+            raise MeasureError(
+                f"value {value:g} is outside the scale of {instrument.id}.{item.id} "
+                f"({scale.min:g}–{scale.max:g} in steps of {scale.step:g})"
+            )
+        return scale.min + scale.max - value if item.reverse else value
     allowed = {o.value for o in instrument.options_for(item)}
     if value not in allowed:
         raise MeasureError(

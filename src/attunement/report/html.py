@@ -1,5 +1,10 @@
 """The HTML report: one self-contained file (inline CSS and SVG, no scripts, no network).
 
+It opens with what needs the clinician's attention (:func:`attunement.report.view.attention`:
+open and flagged rupture episodes with their evidence, what preceded them and the
+suggested repair moves), then the metric cards, timeline, coded moments, the episodes
+repaired in the session (folded, in ``<details>``) and the transcript.
+
 The first thing in ``<head>`` is a Content-Security-Policy that allows nothing but the
 one inline stylesheet, by its SHA-256 computed at render time (``templates/report.css``):
 no script runs, nothing loads, no form posts, even if some text slipped through unescaped.
@@ -26,9 +31,11 @@ from attunement.report.view import (
     DISCLAIMER,
     MIN_PROBABILITY,
     PHI_NOTICE,
+    attention,
     cards,
     code_label,
     duration_text,
+    episode_status,
     group_evidence,
     meta_items,
     moments,
@@ -142,6 +149,8 @@ class HtmlWriter(Writer):
                 ("Speakers", speakers_line(session)),
                 *meta_items(session),
             ],
+            attention=attention(session),
+            status=episode_status,
             cards=cards(session),
             moments=moments(session),
             timeline=Markup(timeline_svg(session)),  # escaped in svg.py

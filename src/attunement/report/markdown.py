@@ -1,5 +1,8 @@
 """The Markdown report: the same sections as the HTML report, without charts.
 
+It opens, like the HTML report, with what needs attention (open and flagged rupture
+episodes with their evidence and suggested repair moves), then the metrics.
+
 Useful for pasting into notes or a clinical record system that takes plain text.
 Every string that comes from the session (transcript text, and the session JSON's
 ``format``, ids, provenance, speaker labels, codes, warnings) goes through
@@ -14,15 +17,18 @@ import re
 from typing import ClassVar
 
 from attunement.model import Session
+from attunement.model.episode import Episode
 from attunement.report.base import Writer
 from attunement.report.sanitize import plain_text
 from attunement.report.view import (
     DISCLAIMER,
     PHI_NOTICE,
     EvidenceLine,
+    attention,
     cards,
     code_label,
     duration_text,
+    episode_status,
     group_evidence,
     meta_items,
     moments,
@@ -46,6 +52,35 @@ def _ev(ev: EvidenceLine) -> str:
     return f"{at} ({md_escape(ev.utterance_id)}) {codes}: “{md_escape(ev.quote)}”"
 
 
+def _episode(ep: Episode) -> list[str]:
+    at = ep.markers[0].timestamp if ep.markers and ep.markers[0].timestamp else None
+    out = [
+        f"### Episode {md_escape(ep.id)}: {ep.kind}{f' at {md_escape(at)}' if at else ''}, "
+        f"salience {ep.salience}/5, {episode_status(ep)}\n"
+    ]
+    if ep.summary:
+        out.append(md_escape(ep.summary) + "\n")
+    if ep.flags:
+        out.append("Flags: " + ", ".join(md_escape(f) for f in ep.flags) + "\n")
+    for title, evs in (
+        ("Evidence (client markers)", ep.markers),
+        ("What preceded it (therapist contribution)", ep.contribution),
+        ("Repair moves so far", ep.repairs),
+        ("Resolution evidence", ep.resolution_evidence),
+    ):
+        if evs:
+            out.append(f"{title}:\n")
+            out.extend(f"- {_ev(ev)}" for ev in group_evidence(evs))
+            out.append("")
+    if ep.suggestions:
+        out.append("Suggested repair moves:\n")
+        out.extend(
+            f"- {md_escape(code_label(s.strategy))}: {md_escape(s.text)}" for s in ep.suggestions
+        )
+        out.append("")
+    return out
+
+
 class MarkdownWriter(Writer):
     name: ClassVar[str] = "markdown"
     suffix: ClassVar[str] = ".md"
@@ -63,6 +98,13 @@ class MarkdownWriter(Writer):
         for k, v in meta_items(session):
             add(f"- {md_escape(k)}: {md_escape(v)}")
         add("")
+
+        att = attention(session)
+        add("## Needs your attention\n")
+        for ep in att.episodes:
+            out.extend(_episode(ep))
+        if not att.episodes:
+            add(att.calm + "\n")
 
         found = cards(session)
         if found:
@@ -87,34 +129,18 @@ class MarkdownWriter(Writer):
             add("No coded moments at or above probability 0.5.")
         add("")
 
-        if session.episodes:
-            add("## Rupture episodes\n")
-        for ep in session.episodes:
-            add(
-                f"### Episode {md_escape(ep.id)}: {ep.kind}, salience {ep.salience}/5, "
-                f"{ep.resolution.replace('_', ' ')}\n"
-            )
-            if ep.summary:
-                add(md_escape(ep.summary) + "\n")
-            if ep.flags:
-                add("Flags: " + ", ".join(md_escape(f) for f in ep.flags) + "\n")
-            for title, evs in (
-                ("Markers", ep.markers),
-                ("Therapist contribution", ep.contribution),
-                ("Repair moves", ep.repairs),
-                ("Resolution evidence", ep.resolution_evidence),
-            ):
-                if evs:
-                    add(f"{title}:\n")
-                    out.extend(f"- {_ev(ev)}" for ev in group_evidence(evs))
-                    add("")
-            if ep.suggestions:
-                add("Suggested repairs:\n")
-                out.extend(
-                    f"- {md_escape(code_label(s.strategy))}: {md_escape(s.text)}"
-                    for s in ep.suggestions
+        if att.repaired:
+            add("## Rupture episodes repaired in the session\n")
+            for ep in att.repaired:
+                moves = ", ".join(dict.fromkeys(code_label(r.code) for r in ep.repairs))
+                at = ep.markers[0].timestamp if ep.markers and ep.markers[0].timestamp else ""
+                where = f" at {md_escape(at)}" if at else ""
+                add(
+                    f"- Episode {md_escape(ep.id)}: {ep.kind}{where}, "
+                    f"salience {ep.salience}/5, {episode_status(ep)}"
+                    + (f"; repair: {md_escape(moves)}" if moves else "")
                 )
-                add("")
+            add("")
 
         if session.warnings:
             add("## Warnings\n")

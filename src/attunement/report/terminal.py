@@ -1,4 +1,5 @@
-"""The terminal summary (rich): header, metric cards, coded moments, episodes, warnings.
+"""The terminal summary (rich): header, what needs attention (open and flagged rupture
+episodes with their evidence), metric cards, coded moments, repaired episodes, warnings.
 
 Meant to be read in a few seconds after ``attune analyze``; the HTML report is the place
 for the full transcript. ``print_summary`` writes to a console (colours when it is a
@@ -17,14 +18,17 @@ import io
 from typing import TYPE_CHECKING, ClassVar
 
 from attunement.model import Session
+from attunement.model.episode import Episode
 from attunement.report.base import Writer
 from attunement.report.sanitize import terminal_markup as e
 from attunement.report.view import (
     DISCLAIMER,
     Moment,
+    attention,
     cards,
     code_label,
     duration_text,
+    episode_status,
     group_evidence,
     meta_items,
     moments,
@@ -78,6 +82,13 @@ class TerminalWriter(Writer):
         console.print(e(" · ".join(facts)))
         console.print(f"speakers: {e(speakers_line(session))}")
 
+        att = attention(session)
+        console.rule("[bold]Needs your attention", align="left")
+        for ep in att.episodes:
+            console.print("\n".join(_episode_lines(ep)))
+        if not att.episodes:
+            console.print(e(att.calm))
+
         panels = []
         for card in cards(session):
             body = "\n".join(f"{e(k)}: [bold]{e(v)}[/]" for k, v in card.items)
@@ -110,32 +121,40 @@ class TerminalWriter(Writer):
         else:
             console.print("No coded moments at or above probability 0.5.")
 
-        for ep in session.episodes:
-            style = _RESOLUTION_STYLE.get(ep.resolution, "white")
-            at = ep.markers[0].timestamp if ep.markers and ep.markers[0].timestamp else ep.start_id
-            head = (
-                f"[bold]Episode {e(ep.id)}[/] · {ep.kind} at {e(at)} · salience {ep.salience}/5 · "
-                f"[{style}]{ep.resolution.replace('_', ' ')}[/]"
-            )
-            if ep.flags:
-                head += " · flags: " + ", ".join(e(f) for f in ep.flags)
-            lines = [head]
-            if ep.summary:
-                lines.append(e(ep.summary))
-            for title, evs in (("marker", ep.markers), ("before it", ep.contribution)):
-                for line in group_evidence(evs)[:3]:
-                    codes = ", ".join(name for name, _ in line.codes)
-                    lines.append(
-                        f"  {title} {e(line.timestamp or line.utterance_id)} {e(codes)}: "
-                        f"“{e(shorten(line.quote, 70))}”"
-                    )
-            for line in group_evidence(ep.repairs)[:3]:
-                codes = ", ".join(name for name, _ in line.codes)
-                lines.append(f"  repair {e(line.timestamp or line.utterance_id)} {e(codes)}")
-            for sug in ep.suggestions[:2]:
-                lines.append(f"  suggestion ({e(code_label(sug.strategy))}): {e(sug.text)}")
-            console.print("\n".join(lines))
+        if att.repaired:
+            console.print("[bold]Repaired in the session[/]")
+            for ep in att.repaired:
+                console.print(_episode_lines(ep)[0])
 
         for w in session.warnings:
             console.print(f"[yellow]warning:[/] {e(w)}")
         console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _episode_lines(ep: Episode) -> list[str]:
+    """The episode's headline, then its evidence, what preceded it, repairs, suggestions."""
+    style = _RESOLUTION_STYLE.get(ep.resolution, "white")
+    at = ep.markers[0].timestamp if ep.markers and ep.markers[0].timestamp else ep.start_id
+    head = (
+        f"[bold]Episode {e(ep.id)}[/] · {ep.kind} at {e(at)} · salience {ep.salience}/5 · "
+        f"[{style}]{episode_status(ep)}[/]"
+    )
+    if ep.flags:
+        head += " · flags: " + ", ".join(e(f) for f in ep.flags)
+    lines = [head]
+    if ep.summary:
+        lines.append(e(ep.summary))
+    for title, evs in (("marker", ep.markers), ("before it", ep.contribution)):
+        for line in group_evidence(evs)[:3]:
+            codes = ", ".join(name for name, _ in line.codes)
+            who = f" {e(shorten(line.speaker, 14))}" if line.speaker else ""
+            lines.append(
+                f"  {title} {e(line.timestamp or line.utterance_id)}{who} {e(codes)}: "
+                f"“{e(shorten(line.quote, 70))}”"
+            )
+    for line in group_evidence(ep.repairs)[:3]:
+        codes = ", ".join(name for name, _ in line.codes)
+        lines.append(f"  repair {e(line.timestamp or line.utterance_id)} {e(codes)}")
+    for sug in ep.suggestions[:2]:
+        lines.append(f"  suggestion ({e(code_label(sug.strategy))}): {e(sug.text)}")
+    return lines

@@ -13,9 +13,12 @@ from typing import Literal
 
 from attunement.model import Session, default_codebook, format_timestamp
 from attunement.model.codebook import Codebook
-from attunement.model.episode import Evidence
+from attunement.model.episode import Episode, Evidence
 
 MomentKind = Literal["marker", "failure", "repair"]
+
+#: episode resolutions that leave a rupture open: nothing in the session repaired it
+OPEN_RESOLUTIONS = ("unresolved", "not_addressed")
 
 #: codes at or above this probability are shown as coded moments
 MIN_PROBABILITY = 0.5
@@ -192,3 +195,50 @@ def meta_items(session: Session) -> list[tuple[str, str]]:
     if m.modality:
         items.append(("Modality", m.modality))
     return items
+
+
+def needs_attention(episode: Episode) -> bool:
+    """An episode the clinician should look at first: not (fully) repaired in the
+    session, or carrying a flag (escalation, termination risk, boundary pressure)."""
+    return episode.resolution != "resolved" or bool(episode.flags)
+
+
+@dataclass(frozen=True)
+class Attention:
+    """What a report opens with: the episodes that need attention (open ones first, then
+    flagged, then by salience; session order otherwise) and the ones already repaired."""
+
+    episodes: list[Episode]
+    repaired: list[Episode]
+    looked: bool  # False when the episodes analyzer did not run
+
+    @property
+    def calm(self) -> str:
+        """The line shown when nothing needs attention."""
+        if not self.looked:
+            return (
+                "Nothing is marked for attention, but the episodes analyzer did not run, "
+                "so ruptures were not looked for."
+            )
+        if self.repaired:
+            n = len(self.repaired)
+            return (
+                f"Nothing needs your attention: the {n} rupture episode{'s' * (n != 1)} "
+                "found were repaired in the session."
+            )
+        return "Nothing needs your attention: no rupture episodes were found."
+
+
+def attention(session: Session) -> Attention:
+    urgent = [e for e in session.episodes if needs_attention(e)]
+    urgent.sort(key=lambda e: (e.resolution not in OPEN_RESOLUTIONS, not e.flags, -e.salience))
+    repaired = [e for e in session.episodes if not needs_attention(e)]
+    looked = "episodes" in session.metrics or bool(session.episodes)
+    return Attention(urgent, repaired, looked)
+
+
+def episode_status(episode: Episode) -> str:
+    """Why an episode is (or is not) in the attention list, in words."""
+    if episode.resolution in OPEN_RESOLUTIONS:
+        return "open: " + episode.resolution.replace("_", " ")
+    return episode.resolution.replace("_", " ")

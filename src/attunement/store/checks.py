@@ -6,6 +6,9 @@ is unused and unexpired; submitting it sets ``used_at`` with a conditional UPDAT
 submissions racing each other store one response. Answers are validated against the
 library's instrument definition and stored as encrypted JSON; a risk item the instrument
 flags (``[[flags]]``, e.g. PHQ-9 item 9 at 1 or more) opens a safety alert.
+In a case with members (``attunement.store.cases``) a link and its answers may belong to
+one member (``member_id``); without one they are the client's, as before.
+Score-only shells (SRS, ORS) are entered as four 0–10 scores with one decimal.
 Nothing here decides who may do what (``attunement.web.permissions`` does).
 """
 
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from attunement.store.repo import InputError
-from attunement.store.tables import CheckLink, CheckResponse, SafetyAlert, utcnow
+from attunement.store.tables import CheckLink, CheckResponse, SafetyAlert, aware, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -31,8 +34,10 @@ if TYPE_CHECKING:
     from attunement.measures.responses import Administration
     from attunement.store.crypto import Keyring
 
-#: the instruments a clinician can send (ids of the bundled definitions)
+#: the questionnaires with their own wording (ids of the bundled definitions)
 CHECK_INSTRUMENTS = ("alliance_check", "rupture_check", "phq9", "gad7")
+#: licensed scales recorded as scores only (the clinic's paper form; no wording stored)
+SCORE_SHELLS = ("srs", "ors")
 DEFAULT_HOURS = 72
 MAX_HOURS = 24 * 14
 MAX_TEXT = 1000
@@ -43,15 +48,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
-
-
 def instruments() -> dict[str, Instrument]:
     from attunement.measures.instruments import bundled_instruments
 
     found = bundled_instruments()
-    return {i: found[i] for i in CHECK_INSTRUMENTS if i in found}
+    return {i: found[i] for i in CHECK_INSTRUMENTS + SCORE_SHELLS if i in found}
 
 
 def create_link(
@@ -62,10 +63,13 @@ def create_link(
     instrument: str,
     session_number: int,
     hours: int = DEFAULT_HOURS,
+    member_id: int | None = None,
 ) -> tuple[str, CheckLink]:
-    """A new link; the token is returned once (for the URL) and stored hashed."""
+    """A new link; the token is returned once (for the URL) and stored hashed.
+    ``member_id`` must be an active member of the client's case (or None)."""
     if instrument not in instruments():
-        raise InputError(f"must be one of {', '.join(CHECK_INSTRUMENTS)}", where="instrument")
+        raise InputError(f"must be one of {', '.join(instruments())}", where="instrument")
+    _check_member(db, client_id, member_id)
     if not 0 <= session_number <= 10_000:
         raise InputError("must be between 0 and 10000", where="session number")
     if not 1 <= hours <= MAX_HOURS:
@@ -80,10 +84,18 @@ def create_link(
         token_hash=_hash(token),
         created_at=now,
         expires_at=now + dt.timedelta(hours=hours),
+        member_id=member_id,
     )
     db.add(row)
     db.flush()
     return token, row
+
+
+def _check_member(db: Session, client_id: int, member_id: int | None) -> None:
+    from attunement.store import cases
+
+    if member_id is not None and not cases.is_active_member(db, client_id, member_id):
+        raise InputError("not a person in this case", where="for whom")
 
 
 def open_link(db: Session, token: str) -> CheckLink | None:
@@ -92,7 +104,7 @@ def open_link(db: Session, token: str) -> CheckLink | None:
     if not token or len(token) > 100:
         return None
     row = db.scalars(select(CheckLink).where(CheckLink.token_hash == _hash(token))).first()
-    if row is None or row.used_at is not None or _aware(row.expires_at) <= utcnow():
+    if row is None or row.used_at is not None or aware(row.expires_at) <= utcnow():
         return None
     return row
 
@@ -100,7 +112,7 @@ def open_link(db: Session, token: str) -> CheckLink | None:
 def link_state(link: CheckLink) -> str:
     if link.used_at is not None:
         return "answered"
-    return "expired" if _aware(link.expires_at) <= utcnow() else "open"
+    return "expired" if aware(link.expires_at) <= utcnow() else "open"
 
 
 def links_of(db: Session, client_id: int) -> list[CheckLink]:
@@ -130,11 +142,29 @@ def validate_answers(
             if item.optional:
                 continue
             raise InputError("please choose an answer", where=item.id)
+        if item.type == "scale":
+            answers[item.id] = _scale_value(instrument, value, item.id)
+            continue
         allowed = {f"{o.value:g}": o.value for o in instrument.options_for(item)}
         if value not in allowed:
             raise InputError("not one of the choices", where=item.id)
         answers[item.id] = allowed[value]
     return answers, texts
+
+
+def _scale_value(instrument: Instrument, value: str, where: str) -> float:
+    """A score-only item: a number on the instrument's scale ("7.5" or "7,5")."""
+    scale = instrument.scale
+    assert scale is not None  # the instrument file's validation guarantees it
+    try:
+        number = round(float(value.replace(",", ".")), 6)
+    except ValueError:
+        number = float("nan")
+    if not scale.allows(number):  # NaN is never allowed
+        raise InputError(
+            f"a number from {scale.min:g} to {scale.max:g} in steps of {scale.step:g}", where=where
+        )
+    return number
 
 
 def add_response(
@@ -148,8 +178,11 @@ def add_response(
     answers: Mapping[str, float],
     texts: Mapping[str, str] | None = None,
     link_id: int | None = None,
+    member_id: int | None = None,
 ) -> tuple[int, list[SafetyAlert]]:
     """Store one administration (encrypted); open an alert per flagged risk item."""
+    if link_id is None:  # a link's member was checked when the link was made
+        _check_member(db, client_id, member_id)
     body = json.dumps({"answers": dict(answers), "texts": dict(texts or {})}, sort_keys=True)
     row = CheckResponse(
         client_id=client_id,
@@ -158,6 +191,7 @@ def add_response(
         session_number=session_number,
         date=date,
         answers_enc=keys.encrypt_text(body, ANSWERS),
+        member_id=member_id,
     )
     db.add(row)
     db.flush()
@@ -197,11 +231,20 @@ def submit(
         answers=answers,
         texts=texts,
         link_id=link.id,
+        member_id=link.member_id,
     )
 
 
 def administrations(db: Session, keys: Keyring, client_id: int) -> list[Administration]:
-    """The client's answers as the library's administrations (for ``attunement.course``)."""
+    """The client's answers as the library's administrations (for ``attunement.course``),
+    everyone's in a case with members (see :func:`member_administrations`)."""
+    return [a for _member, a in member_administrations(db, keys, client_id)]
+
+
+def member_administrations(
+    db: Session, keys: Keyring, client_id: int
+) -> list[tuple[int | None, Administration]]:
+    """(member id or None, administration) for every stored answer set, oldest first."""
     from attunement.measures.responses import Administration
 
     rows = db.scalars(
@@ -212,15 +255,14 @@ def administrations(db: Session, keys: Keyring, client_id: int) -> list[Administ
     out = []
     for r in rows:
         body = json.loads(keys.decrypt_text(r.answers_enc, ANSWERS))
-        out.append(
-            Administration(
-                session=r.session_number,
-                date=r.date,
-                instrument=r.instrument,
-                answers=body["answers"],
-                texts=body["texts"],
-            )
+        adm = Administration(
+            session=r.session_number,
+            date=r.date,
+            instrument=r.instrument,
+            answers=body["answers"],
+            texts=body["texts"],
         )
+        out.append((r.member_id, adm))
     return out
 
 

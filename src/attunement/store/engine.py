@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: connections kept open, and how many more may be opened under load. The app lets at
+#: most ``Settings.max_active_requests`` requests use the database at once (default 8),
+#: plus the analysis worker and the reminder loop: the pool must never be what they wait
+#: for, or requests holding a connection wait for threads held by requests waiting for a
+#: connection (a stall until the pool's 30 s timeout).
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
 
 
 class DatabaseError(AttunementError):
@@ -42,7 +49,12 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         if url not in ("sqlite://", "sqlite:///:memory:"):
             Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 15},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -53,6 +65,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=15000")
+            cur.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left free
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -61,7 +74,9 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if url.startswith("postgresql"):
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+        )
     raise DatabaseError("unsupported database URL: use sqlite:///FILE or postgresql://…")
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 
-from attunement.store.tables import LoginSession, User, utcnow
+from attunement.store.tables import LoginSession, User, aware, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -20,10 +20,6 @@ TOUCH_SECONDS = 30
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
-
-
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def start(db: Session, user_id: int, stage: str) -> tuple[str, LoginSession]:
@@ -49,11 +45,11 @@ def find(db: Session, token: str, idle_minutes: int) -> tuple[LoginSession, User
         return None
     now = utcnow()
     user = db.get(User, row.user_id)
-    idle = now - _aware(row.last_seen) > dt.timedelta(minutes=idle_minutes)
+    idle = now - aware(row.last_seen) > dt.timedelta(minutes=idle_minutes)
     if idle or user is None or not user.active:
         db.delete(row)
         return None
-    if (now - _aware(row.last_seen)).total_seconds() > TOUCH_SECONDS:
+    if (now - aware(row.last_seen)).total_seconds() > TOUCH_SECONDS:
         row.last_seen = now
     return row, user
 
@@ -67,7 +63,7 @@ def end_all(db: Session, user_id: int) -> None:
 
 
 def is_locked(user: User) -> bool:
-    return user.locked_until is not None and _aware(user.locked_until) > utcnow()
+    return user.locked_until is not None and aware(user.locked_until) > utcnow()
 
 
 def failed(db: Session, user: User, max_failures: int, lockout_minutes: int) -> bool:
@@ -83,3 +79,21 @@ def failed(db: Session, user: User, max_failures: int, lockout_minutes: int) -> 
 def succeeded(user: User) -> None:
     user.failed_logins = 0
     user.locked_until = None
+
+
+def end_others(db: Session, user_id: int, keep_id: int) -> int:
+    """End every sign-in session of ``user_id`` except ``keep_id``; how many were ended."""
+    result = db.execute(
+        delete(LoginSession).where(LoginSession.user_id == user_id, LoginSession.id != keep_id)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_password(db: Session, user: User, password_hash: str, *, temporary: bool) -> None:
+    """Store a new password hash. ``temporary`` (an admin reset): the user must choose a
+    new one at the next sign-in, and the lock-out is lifted. Either way every sign-in
+    session of the user ends (the caller starts a fresh one when it should continue)."""
+    user.password_hash = password_hash
+    user.must_change_password = temporary
+    succeeded(user)
+    end_all(db, user.id)

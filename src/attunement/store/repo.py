@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -32,6 +33,7 @@ from attunement.store.tables import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from attunement.model import Session as LibrarySession
     from attunement.store.crypto import Keyring
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}$")
@@ -148,16 +150,21 @@ class ClientView:
         }
 
 
-def check_pseudonym(pseudonym: str) -> str:
-    text = " ".join(pseudonym.split())
+def check_name(value: str, field: str, limit: int) -> str:
+    """A one-line name (pseudonym, label): whitespace collapsed, required, bounded."""
+    text = " ".join(value.split())
     if not text:
-        raise InputError("is required", where="pseudonym")
-    if len(text) > MAX_PSEUDONYM:
-        raise InputError(f"at most {MAX_PSEUDONYM} characters", where="pseudonym")
+        raise InputError("is required", where=field)
+    if len(text) > limit:
+        raise InputError(f"at most {limit} characters", where=field)
     if any(not ch.isprintable() for ch in text):
         # control characters, and lone surrogates (not printable either)
-        raise InputError("contains control or invalid characters", where="pseudonym")
+        raise InputError("contains control or invalid characters", where=field)
     return text
+
+
+def check_pseudonym(pseudonym: str) -> str:
+    return check_name(pseudonym, "pseudonym", MAX_PSEUDONYM)
 
 
 def create_client(
@@ -279,13 +286,26 @@ def add_session(
 
 
 def _latest_job(db: Session, session_id: int) -> Job | None:
-    return db.scalars(
-        select(Job).where(Job.session_id == session_id).order_by(Job.id.desc()).limit(1)
-    ).first()
+    return _latest_jobs(db, [session_id]).get(session_id)
 
 
-def _session_view(db: Session, keys: Keyring, s: TherapySession) -> SessionView:
-    job = _latest_job(db, s.id)
+def _latest_jobs(db: Session, session_ids: Collection[int]) -> dict[int, Job]:
+    """The newest job of each session, in one query."""
+    from sqlalchemy import func
+
+    if not session_ids:
+        return {}
+    newest = (
+        select(func.max(Job.id))
+        .where(Job.session_id.in_(list(session_ids)))
+        .group_by(Job.session_id)
+        .scalar_subquery()
+    )
+    return {j.session_id: j for j in db.scalars(select(Job).where(Job.id.in_(newest)))}
+
+
+def _session_view(keys: Keyring, s: TherapySession, job: Job | None) -> SessionView:
+    """``job``: the session's latest job."""
     summary = (
         json.loads(keys.decrypt_text(s.summary_enc, "therapy_sessions.summary"))
         if s.summary_enc
@@ -308,17 +328,34 @@ def _session_view(db: Session, keys: Keyring, s: TherapySession) -> SessionView:
 
 
 def sessions_of(db: Session, keys: Keyring, client_id: int) -> list[SessionView]:
+    return sessions_of_many(db, keys, [client_id]).get(client_id, [])
+
+
+def sessions_of_many(
+    db: Session, keys: Keyring, client_ids: Collection[int]
+) -> dict[int, list[SessionView]]:
+    """Sessions per client (oldest first) in two queries, without loading the transcripts
+    and analysis results (a caseload needs only the summaries)."""
+    from sqlalchemy.orm import defer
+
+    if not client_ids:
+        return {}
     rows = db.scalars(
         select(TherapySession)
-        .where(TherapySession.client_id == client_id)
+        .where(TherapySession.client_id.in_(list(client_ids)))
+        .options(defer(TherapySession.transcript_enc), defer(TherapySession.result_enc))
         .order_by(TherapySession.id)
     ).all()
-    return [_session_view(db, keys, r) for r in rows]
+    jobs = _latest_jobs(db, [r.id for r in rows])
+    out: dict[int, list[SessionView]] = {c: [] for c in client_ids}
+    for r in rows:
+        out[r.client_id].append(_session_view(keys, r, jobs.get(r.id)))
+    return out
 
 
 def get_session(db: Session, keys: Keyring, session_id: int) -> SessionView | None:
     row = db.get(TherapySession, session_id)
-    return _session_view(db, keys, row) if row else None
+    return _session_view(keys, row, _latest_job(db, row.id)) if row else None
 
 
 def session_client(db: Session, session_id: int) -> int | None:
@@ -333,5 +370,62 @@ def session_result(db: Session, keys: Keyring, session_id: int) -> str | None:
     return keys.decrypt_text(row.result_enc, "therapy_sessions.result")
 
 
+def session_analysis(db: Session, keys: Keyring, session_id: int) -> LibrarySession | None:
+    """The stored analysis parsed (the library's ``Session``), or None before it finished."""
+    text = session_result(db, keys, session_id)
+    return parse_analysis(text) if text is not None else None
+
+
+#: analyses up to this size (characters of JSON) are kept parsed in memory, 32 at most
+CACHE_TEXT_MAX = 2_000_000
+
+
+def parse_analysis(text: str) -> LibrarySession:
+    """Parse a stored session JSON, once per distinct text for the usual sizes (a review
+    page reads it for the review and again for the supervision panel; the same session is
+    opened by many users). The parsed object is shared between requests: read-only."""
+    if len(text) > CACHE_TEXT_MAX:
+        return _parse(text)
+    return _parse_cached(text)
+
+
+def _parse(text: str) -> LibrarySession:
+    from attunement.model import Session as LibrarySession
+
+    return LibrarySession.model_validate_json(text)
+
+
+_parse_cached = lru_cache(maxsize=32)(_parse)
+
+
 def job_session(db: Session, job_id: int) -> int | None:
     return db.scalar(select(Job.session_id).where(Job.id == job_id))
+
+
+# --- deletion -----------------------------------------------------------------------
+
+
+def delete_client(db: Session, client_id: int) -> bool:
+    """Delete a client and, through ``ON DELETE CASCADE``, everything of theirs: sessions
+    (transcripts, results), jobs, check links, answers, alerts and the rows of later
+    features keyed to the client. False when there was no such client."""
+    from sqlalchemy import delete
+
+    done = db.execute(delete(Client).where(Client.id == client_id))
+    return getattr(done, "rowcount", 0) == 1
+
+
+def flush_deleted(engine: Any) -> None:
+    """After a deletion is committed, on SQLite: move the (zeroed, ``secure_delete``)
+    pages into the database file and truncate the write-ahead log, which still holds
+    the old page images. Best effort: a checkpoint waits for no reader. PostgreSQL keeps
+    dead rows until VACUUM (autovacuum; they are ciphertext in any case)."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside a transaction: a checkpoint cannot run in one
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cur.close()
+    finally:
+        raw.close()

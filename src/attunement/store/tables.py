@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -26,6 +27,11 @@ JOB_STATES = ("queued", "running", "done", "failed")
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def aware(t: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes: they are UTC."""
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -39,6 +45,8 @@ class ClinicSettings(Base):
     name: Mapped[str] = mapped_column(String(120))
     idle_timeout_minutes: Mapped[int] = mapped_column(Integer, default=30)
     crisis_text: Mapped[str | None] = mapped_column(String(600), nullable=True)
+    #: what is kept of a session once it is analyzed (``attunement.store.retention``)
+    retention: Mapped[str] = mapped_column(String(24), default="keep")
 
 
 class User(Base):
@@ -54,6 +62,11 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: set by an admin's password reset (a temporary password): the next sign-in leads to
+    #: the password change page and nowhere else until a new password is chosen (v0007)
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class SupervisorAssignment(Base):
@@ -90,6 +103,8 @@ class Client(Base):
     fragile: Mapped[bool] = mapped_column(Boolean, default=False)
     sensitivity: Mapped[str] = mapped_column(String(8), default="normal")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: None: the clinic's default retention applies
+    retention: Mapped[str | None] = mapped_column(String(24), nullable=True)
 
 
 class TherapySession(Base):
@@ -165,6 +180,9 @@ class CheckLink(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_members.id", ondelete="CASCADE"), nullable=True
+    )
 
 
 class CheckResponse(Base):
@@ -182,6 +200,9 @@ class CheckResponse(Base):
     date: Mapped[dt.date] = mapped_column()
     answers_enc: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_members.id", ondelete="CASCADE"), nullable=True
+    )
 
 
 class SafetyAlert(Base):

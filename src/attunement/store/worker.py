@@ -113,6 +113,10 @@ class Worker:
         result = session.model_dump_json()
         with self.store.tx() as db:
             jobs.finish(db, keys, job_id, result, summarize(session))
+            # the clinic's / client's retention level, in the same transaction
+            from attunement.store.retention import apply_to_job
+
+            apply_to_job(db, keys, job_id)
 
     def drain(self) -> int:
         n = 0

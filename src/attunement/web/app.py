@@ -69,12 +69,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from attunement.store.reminders import start_reminders
+
+        # the e-mail reminder loop: only with the worker, and only when SMTP is configured
+        reminders = start_reminders(store) if settings.start_worker else None
         if settings.start_worker:
             worker.start()
         try:
             yield
         finally:
             worker.stop()
+            if reminders is not None:
+                reminders.stop()
 
     app = FastAPI(
         title="Attunement clinic API",
@@ -104,7 +110,18 @@ def _version() -> str:
 
 
 def _middleware(app: FastAPI, settings: Settings) -> None:
+    import asyncio
+
+    from starlette.formparsers import MultiPartParser
+
     limit = int(settings.max_upload_mb * 1024 * 1024) + 64 * 1024
+    # an uploaded transcript stays in memory while the form is parsed (Starlette spools
+    # parts over 1 MB to an unencrypted temporary file by default): PHI never on disk
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, limit)
+    # Each request holds a database connection across several thread-pool hops; with
+    # more requests in flight than connections or threads they wait on each other until
+    # a timeout. So at most this many run at once; the rest queue here, cheaply.
+    gate = asyncio.Semaphore(settings.max_active_requests)
 
     @app.middleware("http")
     async def security_headers(
@@ -113,8 +130,11 @@ def _middleware(app: FastAPI, settings: Settings) -> None:
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
             response: Response = _error(request, 413, "The upload is too large.")
-        else:
+        elif request.url.path.startswith("/static/"):
             response = await call_next(request)
+        else:
+            async with gate:
+                response = await call_next(request)
         response.headers.update(HEADERS)
         if request.url.scheme == "https" or settings.force_secure_cookies:
             response.headers["Strict-Transport-Security"] = "max-age=63072000"
@@ -180,6 +200,16 @@ def _errors(app: FastAPI) -> None:
         where = ", ".join(str(p["loc"][-1]) for p in problems if p["loc"])
         return _error(request, 422, f"Some fields are not valid: {where}.")
 
+    async def out_of_range(request: Request, exc: Any) -> Response:
+        # an id or number the database cannot hold (PostgreSQL int4 ids, SQLite's 64 bits):
+        # the request's fault, so 422 naming the kind, never a 500 (found by schemathesis)
+        if isinstance(exc, OverflowError) and "SQLite INTEGER" not in str(exc):
+            raise exc  # any other overflow is a bug: the 500 it was
+        if _is_api(request):
+            problem = {"loc": [], "type": "out_of_range", "msg": "a value is out of range"}
+            return JSONResponse({"detail": [problem]}, status_code=422)
+        return _error(request, 422, "A value in the address or form is out of range.")
+
     async def http_error(request: Request, exc: Any) -> Response:
         status = int(getattr(exc, "status_code", 500))
         return _error(request, status, "Not found." if status == 404 else "Request refused.")
@@ -191,3 +221,7 @@ def _errors(app: FastAPI) -> None:
     app.add_exception_handler(AttunementError, user_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    from sqlalchemy.exc import DataError
+
+    app.add_exception_handler(DataError, out_of_range)
+    app.add_exception_handler(OverflowError, out_of_range)

@@ -91,7 +91,7 @@ def current(request: Request, db: DB) -> Ctx:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotSignedIn
-    found = logins.find(db, token, get_settings(request).idle_minutes)
+    found = logins.find(db, token, idle_minutes(request, db))
     if found is None or found[0].stage != "full":
         raise NotSignedIn
     login, user = found
@@ -99,6 +99,35 @@ def current(request: Request, db: DB) -> Ctx:
 
 
 Signed = Annotated[Ctx, Depends(current)]
+
+
+def idle_minutes(request: Request, db: Session) -> int:
+    """``ATTUNEMENT_IDLE_MINUTES`` (or the app's settings) when set, else the clinic's
+    setting (``/admin/settings``, 30 minutes unless changed)."""
+    configured = get_settings(request).idle_minutes
+    if configured is not None:
+        return configured
+    return repo.clinic_settings(db).idle_timeout_minutes or 30
+
+
+#: the stage of a sign-in with a temporary password (an admin reset): only the password
+#: change page and sign-out accept it, every other page treats it as not signed in
+CHANGE_STAGE = "change"
+
+
+def current_or_changing(request: Request, db: DB) -> Ctx:
+    """Signed in, or signed in with a temporary password that must be changed first."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise NotSignedIn
+    found = logins.find(db, token, idle_minutes(request, db))
+    if found is None or found[0].stage not in ("full", CHANGE_STAGE):
+        raise NotSignedIn
+    login, user = found
+    return Ctx(db=db, store=get_store(request), user=user, login=login)
+
+
+SignedOrChanging = Annotated[Ctx, Depends(current_or_changing)]
 
 
 def require(*roles: str) -> Callable[[Ctx], Ctx]:
@@ -129,73 +158,143 @@ def _denied(ctx: Ctx, object_type: str, object_id: str | int) -> None:
     )
 
 
-def readable_client(client_id: int, ctx: Signed) -> repo.ClientView:
-    if not permissions.can_read_client(ctx.db, ctx.user, client_id):
-        _denied(ctx, "client", client_id)
+def _allow(ctx: Ctx, allowed: bool, object_type: str, object_id: int) -> None:
+    """Refuse (audited, as 404) unless ``allowed``."""
+    if not allowed:
+        _denied(ctx, object_type, object_id)
         raise NotFound
+
+
+def _client(ctx: Ctx, allowed: bool, client_id: int, *, read: bool) -> repo.ClientView:
+    """The client if ``allowed``; ``read``: audit it as a read of clinical content."""
+    _allow(ctx, allowed, "client", client_id)
     client = repo.get_client(ctx.db, ctx.store.keys, client_id)
     assert client is not None
-    ctx.audit("client.read", "client", client_id)
+    if read:
+        ctx.audit("client.read", "client", client_id)
     return client
 
 
-def writable_client(client_id: int, ctx: Signed) -> repo.ClientView:
-    if not permissions.can_write_client(ctx.db, ctx.user, client_id):
-        _denied(ctx, "client", client_id)
-        raise NotFound
-    client = repo.get_client(ctx.db, ctx.store.keys, client_id)
-    assert client is not None
-    return client
-
-
-def readable_session(session_id: int, ctx: Signed) -> repo.SessionView:
-    if not permissions.can_read_session(ctx.db, ctx.user, session_id):
-        _denied(ctx, "session", session_id)
-        raise NotFound
+def _session(ctx: Ctx, allowed: bool, session_id: int, *, read: bool) -> repo.SessionView:
+    _allow(ctx, allowed, "session", session_id)
     view = repo.get_session(ctx.db, ctx.store.keys, session_id)
     assert view is not None
-    ctx.audit("session.read", "session", session_id)
+    if read:
+        ctx.audit("session.read", "session", session_id)
     return view
 
 
+def readable_client(client_id: int, ctx: Signed) -> repo.ClientView:
+    allowed = permissions.can_read_client(ctx.db, ctx.user, client_id)
+    return _client(ctx, allowed, client_id, read=True)
+
+
+def writable_client(client_id: int, ctx: Signed) -> repo.ClientView:
+    allowed = permissions.can_write_client(ctx.db, ctx.user, client_id)
+    return _client(ctx, allowed, client_id, read=False)
+
+
+def deletable_client(client_id: int, ctx: Signed) -> repo.ClientView:
+    allowed = permissions.can_delete_client(ctx.db, ctx.user, client_id)
+    return _client(ctx, allowed, client_id, read=False)
+
+
+def readable_session(session_id: int, ctx: Signed) -> repo.SessionView:
+    allowed = permissions.can_read_session(ctx.db, ctx.user, session_id)
+    return _session(ctx, allowed, session_id, read=True)
+
+
 def readable_job(job_id: int, ctx: Signed) -> int:
-    if not permissions.can_read_job(ctx.db, ctx.user, job_id):
-        _denied(ctx, "job", job_id)
-        raise NotFound
+    _allow(ctx, permissions.can_read_job(ctx.db, ctx.user, job_id), "job", job_id)
     return job_id
 
 
 def alert_to_act_on(alert_id: int, ctx: Signed) -> int:
-    if not permissions.can_act_on_alert(ctx.db, ctx.user, alert_id):
-        _denied(ctx, "safety_alert", alert_id)
-        raise NotFound
+    allowed = permissions.can_act_on_alert(ctx.db, ctx.user, alert_id)
+    _allow(ctx, allowed, "safety_alert", alert_id)
     return alert_id
 
 
 ReadableClient = Annotated[repo.ClientView, Depends(readable_client)]
+DeletableClient = Annotated[repo.ClientView, Depends(deletable_client)]
 WritableClient = Annotated[repo.ClientView, Depends(writable_client)]
 ReadableSession = Annotated[repo.SessionView, Depends(readable_session)]
 ReadableJob = Annotated[int, Depends(readable_job)]
 ActionableAlert = Annotated[int, Depends(alert_to_act_on)]
 
 
-def form_csrf(ctx: Signed, csrf_token: Annotated[str, Form()] = "") -> Ctx:
-    """For every form POST of a signed-in user."""
+# --- supervision: comments, code corrections, training-data export -------------------
+
+
+def commentable_session(session_id: int, ctx: Signed) -> repo.SessionView:
+    allowed = permissions.can_comment_session(ctx.db, ctx.user, session_id)
+    return _session(ctx, allowed, session_id, read=False)
+
+
+def correctable_session(session_id: int, ctx: Signed) -> repo.SessionView:
+    allowed = permissions.can_correct_session(ctx.db, ctx.user, session_id)
+    return _session(ctx, allowed, session_id, read=False)
+
+
+def exportable_client(client_id: int, ctx: Signed) -> repo.ClientView:
+    allowed = permissions.can_export_corrections(ctx.db, ctx.user, client_id)
+    return _client(ctx, allowed, client_id, read=False)
+
+
+CommentableSession = Annotated[repo.SessionView, Depends(commentable_session)]
+CorrectableSession = Annotated[repo.SessionView, Depends(correctable_session)]
+ExportableClient = Annotated[repo.ClientView, Depends(exportable_client)]
+
+
+# --- scheduling: appointments ---------------------------------------------------------
+
+
+def changeable_appointment(appointment_id: int, ctx: Signed) -> int:
+    allowed = permissions.can_change_appointment(ctx.db, ctx.user, appointment_id)
+    _allow(ctx, allowed, "appointment", appointment_id)
+    return appointment_id
+
+
+ChangeableAppointment = Annotated[int, Depends(changeable_appointment)]
+
+
+# --- cases: people in a couple, family or group case ----------------------------------
+
+
+def changeable_member(member_id: int, ctx: Signed) -> int:
+    allowed = permissions.can_change_member(ctx.db, ctx.user, member_id)
+    _allow(ctx, allowed, "case_member", member_id)
+    return member_id
+
+
+ChangeableMember = Annotated[int, Depends(changeable_member)]
+
+
+def _same_csrf(ctx: Ctx, token: str) -> Ctx:
     from attunement.web.security import same
 
-    if not same(csrf_token, ctx.csrf):
+    if not same(token, ctx.csrf):
         raise BadCsrf
     return ctx
+
+
+def form_csrf(ctx: Signed, csrf_token: Annotated[str, Form()] = "") -> Ctx:
+    """For every form POST of a signed-in user."""
+    return _same_csrf(ctx, csrf_token)
 
 
 def header_csrf(ctx: Signed, x_csrf_token: Annotated[str, Header()] = "") -> Ctx:
     """For JSON writes: the token from ``GET /api/me`` in the ``X-CSRF-Token`` header."""
-    from attunement.web.security import same
-
-    if not same(x_csrf_token, ctx.csrf):
-        raise BadCsrf
-    return ctx
+    return _same_csrf(ctx, x_csrf_token)
 
 
 FormCtx = Annotated[Ctx, Depends(form_csrf)]
+
+
+def changing_form_csrf(ctx: SignedOrChanging, csrf_token: Annotated[str, Form()] = "") -> Ctx:
+    """Form POSTs that a temporary-password sign-in may make too (change it, sign out)."""
+    return _same_csrf(ctx, csrf_token)
+
+
+ChangingFormCtx = Annotated[Ctx, Depends(changing_form_csrf)]
 ApiWriteCtx = Annotated[Ctx, Depends(header_csrf)]

@@ -43,6 +43,11 @@ def can_write_client(db: Session, user: User, client_id: int) -> bool:
     return user.role in CLINICAL_WRITE and repo.client_owner(db, client_id) == user.id
 
 
+def can_delete_client(db: Session, user: User, client_id: int) -> bool:
+    """Deleting a client with all their data: the owning therapist or trainee only."""
+    return can_write_client(db, user, client_id)
+
+
 def can_read_session(db: Session, user: User, session_id: int) -> bool:
     client_id = repo.session_client(db, session_id)
     return client_id is not None and can_read_client(db, user, client_id)
@@ -59,3 +64,48 @@ def can_act_on_alert(db: Session, user: User, alert_id: int) -> bool:
 def can_read_job(db: Session, user: User, job_id: int) -> bool:
     session_id = repo.job_session(db, job_id)
     return session_id is not None and can_read_session(db, user, session_id)
+
+
+def can_reset_password(user: User, target: User) -> bool:
+    """An admin resets another active user's password (their own: the account page)."""
+    return user.role in ADMIN and target.id != user.id and target.active
+
+
+def can_comment_session(db: Session, user: User, session_id: int) -> bool:
+    """Comments on a session review: the owning therapist or trainee, and the trainee's
+    assigned supervisor (who may comment although otherwise read-only)."""
+    client_id = repo.session_client(db, session_id)
+    if client_id is None:
+        return False
+    owner = repo.client_owner(db, client_id)
+    if user.role in CLINICAL_WRITE:
+        return owner == user.id
+    return user.role == "supervisor" and owner in repo.trainee_ids(db, user.id)
+
+
+def can_correct_session(db: Session, user: User, session_id: int) -> bool:
+    """Correcting codes: the same people as comments; a supervisor's corrections are the
+    supervisor's own codes (each coder's decisions are kept apart)."""
+    return can_comment_session(db, user, session_id)
+
+
+def can_export_corrections(db: Session, user: User, client_id: int) -> bool:
+    """Training data from a client's reviewed sessions: the owning therapist or trainee,
+    and the trainee's supervisor."""
+    return user.role in CLINICAL_READ and can_read_client(db, user, client_id)
+
+
+def can_change_appointment(db: Session, user: User, appointment_id: int) -> bool:
+    """Cancelling an appointment or marking it attended / missed: the client's owner."""
+    from attunement.store import schedule
+
+    client_id = schedule.appointment_client(db, appointment_id)
+    return client_id is not None and can_write_client(db, user, client_id)
+
+
+def can_change_member(db: Session, user: User, member_id: int) -> bool:
+    """Deactivating a person in a couple/family/group case: the client's owner."""
+    from attunement.store import cases
+
+    client_id = cases.member_client(db, member_id)
+    return client_id is not None and can_write_client(db, user, client_id)

@@ -8,6 +8,7 @@ suggested repair moves, then the other episodes, the coded moments, and the tran
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -74,7 +75,18 @@ def _episode(ep: Episode) -> dict[str, Any]:
 
 
 def review(session_json: str) -> dict[str, Any]:
-    session = Session.model_validate_json(session_json)
+    """The review page's values (a fresh dict; what it holds is shared: read-only)."""
+    from attunement.store.repo import CACHE_TEXT_MAX
+
+    if len(session_json) > CACHE_TEXT_MAX:
+        return _review(session_json)
+    return dict(_review_cached(session_json))
+
+
+def _review(session_json: str) -> dict[str, Any]:
+    from attunement.store.repo import parse_analysis
+
+    session = parse_analysis(session_json)
     episodes = [_episode(e) for e in session.episodes]
     episodes.sort(key=lambda e: (not e["open"], -e["ep"].salience))
     return {
@@ -88,4 +100,9 @@ def review(session_json: str) -> dict[str, Any]:
         "speakers": speakers_line(session),
         "warnings": session.warnings,
         "disclaimer": DISCLAIMER,
+        # retention "codes_only": the words were removed (attunement.store.retention)
+        "words_kept": "retention:codes_only" not in session.provenance,
     }
+
+
+_review_cached = lru_cache(maxsize=32)(_review)

@@ -69,6 +69,11 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def temporary_password() -> str:
+    """A one-time password for an admin reset: 96 random bits, 16 URL-safe characters."""
+    return secrets.token_urlsafe(12)
+
+
 def hash_password(password: str) -> str:
     return _hasher().hash(password)
 

@@ -23,8 +23,12 @@ class Settings:
     key_file: Path | None
     #: coding model for uploaded transcripts: "default" (as `attune analyze`) or "fast"
     model: str = "default"
-    idle_minutes: int = 30
+    #: sign-out after this much inactivity; None: the clinic's setting (default 30)
+    idle_minutes: int | None = None
     max_upload_mb: float = 20.0
+    #: requests served at once (the others wait their turn in the event loop); must stay
+    #: below the database pool (attunement.store.engine.POOL_SIZE)
+    max_active_requests: int = 8
     start_worker: bool = True
     #: failed password attempts before an account is locked, and for how long
     max_failures: int = 5
@@ -44,7 +48,7 @@ class Settings:
             database_url=env.get("DATABASE_URL") or f"sqlite:///{home / 'attunement.db'}",
             key_file=Path(key_file).expanduser() if key_file else home / "attunement.key",
             model=env.get("ATTUNEMENT_MODEL", "default"),
-            idle_minutes=_int(env, "ATTUNEMENT_IDLE_MINUTES", 30),
+            idle_minutes=_int(env, "ATTUNEMENT_IDLE_MINUTES", None),
             force_secure_cookies=env.get("ATTUNEMENT_SECURE_COOKIES", "") in ("1", "true"),
         )
         values = {k: v for k, v in overrides.items() if v is not None}
@@ -54,7 +58,7 @@ class Settings:
         return settings
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
     raw = env.get(name)
     if raw is None:
         return default

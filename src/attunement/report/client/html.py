@@ -1,5 +1,10 @@
 """The HTML client report: one self-contained file, inline SVG, no network.
 
+It opens with what needs attention (:func:`attunement.report.client.view.course_attention`:
+the high and medium course alerts with their reasons, then the cross-session rupture
+episodes still open with their timeline), then the charts, the settled alerts, the
+resolved episodes, dropout warning signs and the session table.
+
 Its Content-Security-Policy allows nothing but the one inline stylesheet (by hash): no
 script, no network, no form, even if some text slipped through unescaped.
 """
@@ -16,6 +21,7 @@ from attunement.measures.change import Change
 from attunement.report.base import style_policy
 from attunement.report.client.files import atomic_write_text
 from attunement.report.client.svg import trajectory_chart
+from attunement.report.client.view import course_attention
 
 ORDER = {"alliance": 0, "rupture": 1, "outcome": 2, "other": 3}
 
@@ -56,6 +62,7 @@ def render_html(course: ClientCourse) -> str:
     return env.get_template("client.html.j2").render(
         course=course,
         charts=charts,
+        attention=course_attention(course),
         first_date=min(dates) if dates else None,
         last_date=max(dates) if dates else None,
         css=Markup(_css()),

@@ -4,8 +4,11 @@ sessions and questionnaire answers, for ``attune serve --demo`` and ``make demo`
 The clinic is described in ``clinic.toml`` (written for this project; nothing in it is a
 real person). Sessions are analyzed by the real pipeline (the worker, as for uploads);
 answers are spread from per-session totals over the instrument's items and stored like a
-client's submitted check. Passwords are random per build and the admin's two-factor
-secret is printed, not bypassed: the demo signs in exactly as a clinic would.
+client's submitted check. Appointments, a couple case, check links and a supervisor's
+review come from the features' own store functions (:mod:`attunement.web.demo.features`);
+every date is moved so that the story's ``today`` is the day of the build. Passwords are
+random per build and the admin's two-factor secret is printed, not bypassed: the demo
+signs in exactly as a clinic would.
 
 The database and key are built in a temporary folder inside the demo folder and moved
 into place only when complete, so a failed build leaves the previous demo (or nothing).
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attunement.errors import AttunementError
+from attunement.web.demo import features
 
 if TYPE_CHECKING:
     from attunement.analysis.base import Analyzer
@@ -56,6 +60,11 @@ class DemoClinic:
     admin_totp_uri: str = ""
     sessions: int = 0
     responses: int = 0
+    appointments: int = 0
+    members: int = 0
+    links: int = 0
+    corrections: int = 0
+    comments: int = 0
 
     def describe(self, address: str) -> str:
         lines = [f"Demo clinic ({self.sessions} sessions analyzed) at {address}", ""]
@@ -133,21 +142,26 @@ def build_demo(
 def _build(work: Path, pipeline: Callable[[], Sequence[Analyzer]] | None, model: str) -> DemoClinic:
     from attunement.store.db import Store
     from attunement.store.worker import Worker, default_pipeline
+    from attunement.web.demo import features
 
     desc = load_description()
     url = f"sqlite:///{work / DB_NAME}"
     clinic = DemoClinic(folder=work, database_url=url, key_file=work / KEY_NAME)
     store = Store.open(url, work / KEY_NAME)
+    counts = features.Counts()
     try:
         users = _users(store, desc, clinic)
-        _clients(store, desc, users, clinic)
+        _clients(store, desc, users, clinic, counts)
         worker = Worker(store, pipeline or (lambda: default_pipeline(model)))
         done = worker.drain()
         if done != clinic.sessions:
             raise DemoError("not every demo session was analyzed", where="clinic.toml")
         _check_jobs(store)
+        features.add_supervision(store, desc, counts)
     finally:
         store.close()
+    for name in ("appointments", "members", "links", "corrections", "comments"):
+        setattr(clinic, name, getattr(counts, name))
     return clinic
 
 
@@ -190,10 +204,20 @@ def _users(store: Store, desc: dict[str, Any], clinic: DemoClinic) -> dict[str, 
     return ids
 
 
-def _clients(store: Store, desc: dict[str, Any], users: dict[str, int], clinic: DemoClinic) -> None:
-    from attunement.store import audit, checks, repo
+def _clients(
+    store: Store,
+    desc: dict[str, Any],
+    users: dict[str, int],
+    clinic: DemoClinic,
+    counts: features.Counts,
+) -> None:
+    from attunement.store import audit, checks, mail, repo
+    from attunement.store.tables import utcnow
 
     instruments = checks.instruments()
+    now = utcnow()
+    shift = features.shift_days(desc, now.astimezone(mail.MailSettings.from_env().zone()).date())
+    desc = _shifted(desc, shift)
     with store.tx() as db:
         for c in desc["clients"]:
             client = repo.create_client(
@@ -214,15 +238,10 @@ def _clients(store: Store, desc: dict[str, Any], users: dict[str, int], clinic: 
                 object_type="client",
                 object_id=client.id,
             )
-            series = {
-                "phq9": c["phq9"],
-                "gad7": c["gad7"],
-                "alliance_check": c["alliance"],
-                "rupture_check": c["tension"],
-            }
+            numbers = counts.sessions.setdefault(c["key"], {})
             for number, session in enumerate(c["sessions"], start=1):
                 date = dt.date.fromisoformat(session["date"])
-                repo.add_session(
+                numbers[number], _job = repo.add_session(
                     db,
                     store.keys,
                     client_id=client.id,
@@ -233,7 +252,8 @@ def _clients(store: Store, desc: dict[str, Any], users: dict[str, int], clinic: 
                     date=date,
                 )
                 clinic.sessions += 1
-            for inst_id, totals in series.items():
+            for key, inst_id in features.SERIES.items():
+                totals = c.get(key, [])
                 for number, total in enumerate(totals, start=1):
                     date = _answer_date(c, number)
                     last = number == len(totals)
@@ -245,9 +265,34 @@ def _clients(store: Store, desc: dict[str, Any], users: dict[str, int], clinic: 
                         instrument=instruments[inst_id],
                         session_number=number,
                         date=date,
-                        answers=item_answers(instruments[inst_id], int(total), risk_item=risk),
+                        answers=features.answers_for(instruments[inst_id], total, risk_item=risk),
                     )
                     clinic.responses += 1
+            therapist = users[c["therapist"]]
+            zone = mail.MailSettings.from_env().zone()
+            features.add_schedule(db, store.keys, c, client.id, zone=zone, now=now, counts=counts)
+            members, answers = features.add_members(
+                db, store.keys, c, client.id, answer_date=_answer_date, counts=counts
+            )
+            clinic.responses += answers
+            features.add_links(
+                db, c, client.id, created_by=therapist, members=members, now=now, counts=counts
+            )
+
+
+def _shifted(desc: dict[str, Any], days: int) -> dict[str, Any]:
+    """A copy of the description with every date moved by ``days``."""
+
+    def move(value: str) -> str:
+        return (dt.date.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
+
+    clients = []
+    for c in desc["clients"]:
+        c = dict(c, start=move(c["start"]))
+        c["sessions"] = [dict(s, date=move(s["date"])) for s in c["sessions"]]
+        c["appointments"] = [dict(a, date=move(a["date"])) for a in c.get("appointments", [])]
+        clients.append(c)
+    return dict(desc, clients=clients)
 
 
 def _answer_date(client: dict[str, Any], number: int) -> dt.date:

@@ -23,7 +23,13 @@ def _users_page(request: Request, ctx: Admin, **extra: object) -> Response:
     users = repo.list_users(ctx.db)
     names = {u.id: u.username for u in users}
     pairs = [(names.get(s, "?"), names.get(t, "?")) for s, t in repo.assignments(ctx.db)]
-    values: dict[str, Any] = {"error": None, "created": None, "totp": None, **extra}
+    values: dict[str, Any] = {
+        "error": None,
+        "created": None,
+        "totp": None,
+        "reset": None,
+        **extra,
+    }
     return page(
         request,
         "admin_users.html",
@@ -99,6 +105,31 @@ def deactivate(request: Request, ctx: Admin, _csrf: FormCtx, user_id: int) -> Re
     logins.end_all(ctx.db, user.id)
     ctx.audit("user.deactivate", "user", user.id)
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/users/{user_id}/reset-password")
+def reset_password(request: Request, ctx: Admin, _csrf: FormCtx, user_id: int) -> Response:
+    """A one-time temporary password, shown once on the response page; the user must
+    choose their own at the next sign-in, and their current sign-ins end."""
+    from attunement.store import logins
+    from attunement.web.permissions import can_reset_password
+
+    target = ctx.db.get(User, user_id)
+    if target is None or not can_reset_password(ctx.user, target):
+        audit.append(
+            ctx.db,
+            actor_id=ctx.user.id,
+            actor=ctx.user.username,
+            action="user.password_reset",
+            object_type="user",
+            object_id=user_id,
+            outcome="denied",
+        )
+        return _users_page(request, ctx, error="user: cannot reset the password of this account")
+    temporary = security.temporary_password()
+    logins.set_password(ctx.db, target, security.hash_password(temporary), temporary=True)
+    ctx.audit("user.password_reset", "user", target.id)
+    return _users_page(request, ctx, reset=(target.username, temporary))
 
 
 @router.get("/audit")

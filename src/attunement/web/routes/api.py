@@ -12,7 +12,7 @@ import json
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from attunement.store import audit, repo
 from attunement.store.tables import Job
@@ -66,6 +66,7 @@ class CaseOut(BaseModel):
     sessions: int
     latest_session_id: int | None
     reasons: list[str]
+    level: str  # "urgent" | "attention" | "" (nothing needs attention)
 
 
 class SessionOut(BaseModel):
@@ -155,6 +156,12 @@ class SafetyAlertOut(BaseModel):
     instrument: str
     item: str
     created_at: dt.datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: dt.datetime) -> dt.datetime:
+        # stored in UTC; SQLite hands it back naive, and RFC 3339 needs the offset
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 class CourseOut(BaseModel):

@@ -6,23 +6,29 @@ instrument's items and nothing about the client; an unknown, used or expired tok
 the same "no longer open" page (404). Nothing is stored until the form is submitted; the
 answers are stored encrypted and the link is used up in the same transaction. Before
 sign-in the form is protected like the sign-in form (double-submit cookie).
+
+A new link is shown once with its QR code. In a case with members the link is for one
+person ("for whom"). ``/checks`` lists the links nobody has answered yet (open and
+expired), with filters and sort order in the query string.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from attunement.errors import AttunementError
-from attunement.store import audit, checks, repo
-from attunement.web import security
+from attunement.store import audit, checks, pending, repo
+from attunement.web import permissions, security
 from attunement.web.deps import (
     DB,
     PRE_COOKIE,
     ActionableAlert,
     BadCsrf,
+    Clinician,
+    Ctx,
     FormCtx,
     WritableClient,
     Writer,
@@ -51,15 +57,22 @@ def create_link(
     instrument: Annotated[str, Form(max_length=64)] = "",
     session_number: Annotated[str, Form(max_length=6)] = "",
     hours: Annotated[str, Form(max_length=4)] = "",
+    member: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
+    from attunement.web.qr import NewLink
     from attunement.web.routes.pages import client_page_response
 
     try:
         number = int(session_number) if session_number.strip() else 0
         valid_hours = int(hours) if hours.strip() else checks.DEFAULT_HOURS
+        member_id = int(member) if member.strip() else None
     except ValueError:
         return client_page_response(
-            request, ctx, client, check_error="session number and hours: whole numbers", status=400
+            request,
+            ctx,
+            client,
+            check_error="session number, hours and for whom: whole numbers",
+            status=400,
         )
     try:
         token, link = checks.create_link(
@@ -69,12 +82,13 @@ def create_link(
             instrument=instrument,
             session_number=number,
             hours=valid_hours,
+            member_id=member_id,
         )
     except AttunementError as exc:
         return client_page_response(request, ctx, client, check_error=str(exc), status=400)
     ctx.audit("check_link.create", "check_link", link.id)
     url = str(request.base_url).rstrip("/") + f"/check/{token}"
-    return client_page_response(request, ctx, client, new_link=url)
+    return client_page_response(request, ctx, client, new_link=NewLink(url))
 
 
 def _form(
@@ -162,6 +176,9 @@ def _plain(instrument_id: str, item_id: str | None) -> str:
     instrument = checks.instruments()[instrument_id]
     for n, item in enumerate(instrument.items, start=1):
         if item.id == item_id:
+            if item.type == "scale" and instrument.scale is not None:
+                lo, hi = instrument.scale.min, instrument.scale.max
+                return f"Please enter a number from {lo:g} to {hi:g} for scale {n}."
             if item.type == "text":
                 limit = checks.MAX_TEXT
                 return f"Your answer to question {n} is too long ({limit} characters at most)."
@@ -175,3 +192,43 @@ def acknowledge(ctx: Writer, _csrf: FormCtx, alert_id: ActionableAlert) -> Respo
         ctx.audit("safety_alert.acknowledge", "safety_alert", alert_id)
     client_id = checks.alert_client(ctx.db, alert_id)
     return RedirectResponse(f"/clients/{client_id}", status_code=303)
+
+
+def read_pending(
+    ctx: Ctx, state: pending.State, instrument: str, sort: pending.Sort
+) -> list[pending.PendingLink]:
+    """Unanswered links among the clients ``ctx.user`` may see (an audited read)."""
+    rows = pending.pending_links(
+        ctx.db,
+        ctx.store.keys,
+        permissions.visible_therapists(ctx.db, ctx.user),
+        state=state,
+        instrument=instrument or None,
+        sort=sort,
+    )
+    ctx.audit("checks.pending.read", "user", ctx.user.id)
+    return rows
+
+
+@router.get("/checks")
+def pending_checks(
+    request: Request,
+    ctx: Clinician,
+    state: pending.State = "open",
+    instrument: Annotated[str, Query(max_length=64)] = "",
+    sort: pending.Sort = "oldest",
+) -> Response:
+    """Who has not completed their check: unanswered links of the clients one may see."""
+    rows = read_pending(ctx, state, instrument, sort)
+    return page(
+        request,
+        "check_pending.html",
+        ctx,
+        rows=rows,
+        state=state,
+        sort=sort,
+        instrument=instrument,
+        instruments=checks.instruments(),
+        states=pending.STATES,
+        sorts=pending.SORTS,
+    )

@@ -1,0 +1,1 @@
+"""Exchange with other research tools (ConvoKit)."""
