@@ -48,7 +48,7 @@ report: setup
 # Re-take docs/screenshots/*.png in headless chromium (the browser tests with a flag).
 screenshots: setup
 	HF_HUB_OFFLINE=1 ATTUNEMENT_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest \
-		tests/web/test_browser.py -q -p no:randomly
+		tests/web/test_browser.py tests/web/test_browser_features.py -q -p no:randomly
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -234,3 +234,16 @@ def test_alliance_levels_are_checked_against_the_range(tmp_path: Path) -> None:
         path.write_text(text.replace("weak_below = 36", bad), encoding="utf-8")
         with pytest.raises(SchemaError, match=field):
             load_instrument(path)
+
+
+def test_an_srs_drop_opens_an_episode_named_for_the_srs() -> None:
+    marks = {1: (9.5,) * 4, 2: (9.8, 9.8, 9.7, 9.7), 3: (9.5,) * 4, 4: (7.5,) * 4}
+    course = course_of([srs(n, *v) for n, v in marks.items()])  # 38, 39, 38, 30
+    assert [r.alliance for r in course.sessions] == [38.0, 39.0, 38.0, 30.0]
+    (ep,) = course.episodes
+    assert (ep.opened_by, ep.start_session) == ("alliance_drop", 4)
+    assert ep.timeline[0].what == "SRS fell to 30.0 (running mean 38.3)"
+    assert ep.pre_alliance == 38.33
+    assert "SRS below 36 at session 4: 30 (down from 38 at session 3)." in [
+        a.text for a in course.alerts
+    ]

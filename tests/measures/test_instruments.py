@@ -43,7 +43,12 @@ def test_bundled_instruments_are_the_ones_we_ship() -> None:
     # four questionnaires with their wording, two score-only shells (tests/measures/
     # test_score_shells.py)
     assert set(bundled_instruments()) == {
-        "phq9", "gad7", "alliance_check", "rupture_check", "srs", "ors"
+        "phq9",
+        "gad7",
+        "alliance_check",
+        "rupture_check",
+        "srs",
+        "ors",
     }
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from attunement.store.ical import calendar, fold, ical_text
 from attunement.store.reminders import Rule, Slot, due_reminders
-from attunement.store.schedule import AppointmentView
+from attunement.store.schedule import CANCELLED_STATES, AppointmentView
 
 UTC = dt.UTC
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -41,9 +41,9 @@ def test_appointment_reminder_window() -> None:
 
 def test_appointment_reminder_only_when_wanted() -> None:
     now = at("2026-03-09T12:00")
-    cancelled = Slot(40, 7, SLOT.starts_at, 50, "cancelled")
+    cancelled = [Slot(40, 7, SLOT.starts_at, 50, s) for s in CANCELLED_STATES]
     other_client = Slot(41, 8, SLOT.starts_at, 50, "scheduled")
-    assert keys(now, [APPT_RULE], [cancelled, other_client]) == []
+    assert keys(now, [APPT_RULE], [*cancelled, other_client]) == []
     assert keys(now, [APPT_RULE], [SLOT], reachable=set()) == []  # no address or no consent
     assert keys(now, [APPT_RULE], [SLOT], done={"appt:40"}) == []  # queued already
     assert keys(now, [], [SLOT]) == []
@@ -56,8 +56,9 @@ def test_check_after_an_attended_session() -> None:
     assert keys(at("2026-03-10T10:50"), [rule], [attended]) == ["after:40"]
     assert keys(at("2026-03-12T10:49"), [rule], [attended]) == ["after:40"]
     assert keys(at("2026-03-12T10:50"), [rule], [attended]) == []  # two days on: too late
-    missed = Slot(40, 7, attended.starts_at, 50, "missed")
-    assert keys(at("2026-03-10T11:00"), [rule], [missed]) == []
+    for status in ("client_no_show", "therapist_missed", "missed"):  # "missed": an old row
+        missed = Slot(40, 7, attended.starts_at, 50, status)
+        assert keys(at("2026-03-10T11:00"), [rule], [missed]) == []
     late_rule = Rule(2, 7, "check_after_session", at("2026-03-10T11:00"), instrument="phq9")
     assert keys(at("2026-03-10T11:30"), [late_rule], [attended]) == []  # ended before it
     [due] = due_reminders(at("2026-03-10T11:00"), [rule], [attended], tz=BERLIN, reachable={7})
@@ -94,7 +95,10 @@ def view(i: int, client: int, start: str, status: str = "scheduled") -> Appointm
 
 def test_ical_parses_back_with_stable_uids() -> None:
     icalendar = pytest.importorskip("icalendar")
-    appts = [view(5, 12, "2026-03-10T10:00"), view(6, 13, "2026-03-11T15:30", "cancelled")]
+    appts = [
+        view(5, 12, "2026-03-10T10:00"),
+        view(6, 13, "2026-03-11T15:30", "therapist_cancelled"),
+    ]
     now = at("2026-03-01T12:00")
     text = calendar(appts, now=now, clinic="Harbor Clinic")
     cal = icalendar.Calendar.from_ical(text)

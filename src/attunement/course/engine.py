@@ -77,7 +77,8 @@ def compute_course(inputs: ClientInputs) -> ClientCourse:
                 f"questionnaire date {r.date}; the questionnaire date is used"
             )
     events = inputs.context.events
-    episodes = build_episodes(records, events, alliance_unit=unit)
+    check = "alliance check" if scale is None or scale.legacy else scale.name
+    episodes = build_episodes(records, events, alliance_unit=unit, alliance_name=check)
     dropout = dropout_risk(records, events, episodes, alliance_unit=unit)
     alerts = build_alerts(
         inputs.context, records, events, episodes, trajs, dropout, alliance=scale, levels=levels

@@ -99,7 +99,9 @@ def _timeline(records: list[SessionRecord], events: list[Event]) -> list[Session
     ]
 
 
-def rupture_signals(rec: SessionRecord, running: list[float], sd: float) -> list[Signal]:
+def rupture_signals(
+    rec: SessionRecord, running: list[float], sd: float, check: str = "alliance check"
+) -> list[Signal]:
     """(source, kind hint, what) for each sign of strain in one session."""
     out: list[Signal] = []
     if rec.tension is not None and rec.tension >= TENSION_CLEAR:
@@ -118,7 +120,7 @@ def rupture_signals(rec: SessionRecord, running: list[float], sd: float) -> list
                 (
                     "alliance_check",
                     "",
-                    f"alliance check fell to {_fmt(rec.alliance)} (running mean {_fmt(level)})",
+                    f"{check} fell to {_fmt(rec.alliance)} (running mean {_fmt(level)})",
                 )
             )
     n_c = sum(v for k, v in rec.markers.items() if k.startswith("C_"))
@@ -166,9 +168,11 @@ def build_episodes(
     *,
     unresolved_after: int = UNRESOLVED_AFTER,
     alliance_unit: float = 1.0,
+    alliance_name: str = "alliance check",
 ) -> list[CourseEpisode]:
     """``alliance_unit``: a tenth of the alliance instrument's range (1 for the 0–10
-    check), the size of the point-sized steps below on other scales."""
+    check), the size of the point-sized steps below on other scales; ``alliance_name``
+    names the series in the timeline."""
     alliance_all = [r.alliance for r in records if r.alliance is not None]
     sd = statistics.stdev(alliance_all) if len(alliance_all) > 2 else 0.0
     episodes: list[CourseEpisode] = []
@@ -212,7 +216,7 @@ def build_episodes(
                     active = None
             continue
         rec = step
-        signals = rupture_signals(rec, running, sd)
+        signals = rupture_signals(rec, running, sd, alliance_name)
         if active is None and signals:
             active = open_episode(OPENED_BY.get(signals[0][0], "transcript"), rec.number, rec.date)
         if active is not None:
@@ -226,7 +230,7 @@ def build_episodes(
                 and not any(s[0] != "rupture_check" for s in signals)
             )
             if settled_now or settled_in_session:
-                _close(active, rec)
+                _close(active, rec, alliance_name)
                 active = None
         if rec.alliance is not None:
             running.append(rec.alliance)
@@ -305,14 +309,14 @@ def _kind(hints: list[str]) -> EpisodeKind:
     return "confrontation" if c >= w else "withdrawal"
 
 
-def _close(active: _Open, rec: SessionRecord) -> None:
+def _close(active: _Open, rec: SessionRecord, check: str = "alliance check") -> None:
     ep = active.ep
     ep.state = "resolved"
     ep.end_session = rec.number
     ep.end_date = rec.date
     what = "no strain reported" if not rec.tension else "strain reported as settled"
     if rec.alliance is not None:
-        what += f"; alliance check {_fmt(rec.alliance)}"
+        what += f"; {check} {_fmt(rec.alliance)}"
     ep.timeline.append(
         TimelineEntry(
             session=rec.number,

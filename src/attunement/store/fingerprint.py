@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import LargeBinary, Table, func, select
+from sqlalchemy import LargeBinary, Select, String, Table, bindparam, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from attunement.store.crypto import HEADER_LEN
 from attunement.store.tables import Base
@@ -38,13 +40,24 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-def _columns(table: Table) -> list[ColumnElement[Any]]:
-    out: list[ColumnElement[Any]] = []
+def _row_text(table: Table, hex_: Any) -> ColumnElement[Any]:
+    """One text per row, computed by the database: every column as text (NULL as an
+    empty field), encrypted columns as their length and hex header."""
+    parts: list[ColumnElement[Any]] = []
     for col in table.columns:
         if isinstance(col.type, LargeBinary) and col.name.endswith("_enc"):
-            out += [func.length(col), func.substr(col, 1, HEADER_LEN)]
+            value: ColumnElement[Any] = func.coalesce(
+                cast(func.length(col), String)
+                + literal(":")
+                + hex_(func.substr(col, 1, HEADER_LEN)),
+                literal("~"),
+            )
         else:
-            out.append(col)
+            value = func.coalesce(cast(col, String), literal("~"))
+        parts += [value, literal("\x1f")]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + p
     return out
 
 
@@ -72,24 +85,46 @@ def _links() -> list[tuple[Table, Column[Any], Table | None, Column[Any] | None]
 
 
 def client_fingerprints(db: Session, client_ids: Collection[int]) -> dict[int, str]:
-    """client id → hex SHA-256 over the client's rows (see the module docstring)."""
+    """client id → hex SHA-256 over the client's rows (see the module docstring).
+
+    The database concatenates each client's rows of a table into one text (ordered by
+    primary key), so Python handles one short row per client and table."""
     ids = sorted(set(client_ids))
-    digests = {cid: hashlib.sha256() for cid in ids}
     if not ids:
         return {}
-    for table, col, parent, parent_client in _links():
-        if parent is None:
-            key: ColumnElement[Any] = col
-            stmt = select(key, *_columns(table)).where(key.in_(ids))
-        else:
-            assert parent_client is not None
-            pk = next(iter(parent.primary_key.columns))
-            key = parent_client
-            stmt = select(key, *_columns(table)).join(parent, col == pk).where(key.in_(ids))
-        stmt = stmt.order_by(key, *table.primary_key.columns)
+    digests = {cid: hashlib.sha256() for cid in ids}
+    postgres = db.get_bind().dialect.name == "postgresql"
+    for name, stmt in _statements(postgres):
         for cid in ids:
-            digests[cid].update(f"\x1e{table.name}\x1f".encode())
-        for row in db.execute(stmt):
-            values = tuple(bytes(v) if isinstance(v, memoryview) else v for v in row[1:])
-            digests[int(row[0])].update(repr(values).encode("utf-8", "replace"))
+            digests[cid].update(f"\x1e{name}\x1f".encode())
+        for cid, n, text in db.execute(stmt, {"ids": ids}):
+            digests[int(cid)].update(f"{n}\x1d{text}".encode("utf-8", "replace"))
     return {cid: d.hexdigest() for cid, d in digests.items()}
+
+
+@cache
+def _statements(postgres: bool) -> list[tuple[str, Select[Any]]]:
+    """(table name, the statement giving (client id, row count, rows' text)) per linked
+    table; built once per dialect (building them costs more than running them)."""
+
+    def hex_(blob: Any) -> ColumnElement[Any]:
+        return func.encode(blob, literal("hex")) if postgres else func.hex(blob)
+
+    ids: Any = bindparam("ids", expanding=True)
+    out = []
+    for table, col, parent, parent_client in _links():
+        key: ColumnElement[Any] = col if parent is None else parent_client  # type: ignore[assignment]
+        order = next(iter(table.primary_key.columns))
+        inner = select(key.label("cid"), order.label("ord"), _row_text(table, hex_).label("row"))
+        if parent is not None:
+            pk = next(iter(parent.primary_key.columns))
+            inner = inner.join(parent, col == pk)
+        inner = inner.where(key.in_(ids))
+        if postgres:  # the rows in primary-key order inside each client's text
+            rows = inner.subquery()
+            agg = func.string_agg(rows.c.row, aggregate_order_by(literal("\x1e"), rows.c.ord))
+        else:  # SQLite concatenates in the order of the (ordered) subquery
+            rows = inner.order_by(key, order).subquery()
+            agg = func.group_concat(rows.c.row, literal("\x1e"))
+        out.append((table.name, select(rows.c.cid, func.count(), agg).group_by(rows.c.cid)))
+    return out

@@ -32,8 +32,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from attunement.store import mail
-from attunement.store.schedule import aware
-from attunement.store.tables import Client, utcnow
+from attunement.store.tables import Client, aware, utcnow
 from attunement.store.tables_schedule import Appointment, OutboxMessage, ReminderRule
 
 if TYPE_CHECKING:

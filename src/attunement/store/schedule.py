@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from attunement.store.repo import InputError
-from attunement.store.tables import Client
+from attunement.store.tables import Client, aware
 from attunement.store.tables_schedule import (
     APPOINTMENT_OUTCOMES,
     APPOINTMENT_STATES,
@@ -66,11 +66,6 @@ MAX_NOTE = 500
 MAX_HOURS_BEFORE = 24 * 7
 #: a plain address: no spaces, no line breaks (header injection), one @, a dotted domain
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-
-
-def aware(t: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes: they are UTC."""
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def local_to_utc(date: str, time: str, tz: ZoneInfo) -> dt.datetime:

@@ -77,6 +77,11 @@ class DemoClinic:
             "  or print the current code with:",
             '  .venv/bin/python -c "import pyotp; '
             f"print(pyotp.TOTP('{self.admin_totp_secret}').now())\"",
+            "",
+            f"  Also in it: {self.appointments} appointments (dana's Harbor: the one the "
+            "therapist forgot), a couple case (lee's Cedar),",
+            f"  {self.links} unanswered check links (/checks) and morgan's review of "
+            "robin's sessions (/supervision).",
         ]
         return "\n".join(lines)
 

@@ -203,6 +203,11 @@ def session_page(request: Request, ctx: Clinician, session: ReadableSession) -> 
 
     panels = session_values(ctx, session)
     return page(
-        request, "session.html", ctx, session=session, client=client, panels=panels,
+        request,
+        "session.html",
+        ctx,
+        session=session,
+        client=client,
+        panels=panels,
         **review(result),
     )

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from attunement.errors import AttunementError
 from attunement.store import audit, checks, ical, mail, repo, schedule
-from attunement.store.tables import utcnow
+from attunement.store.tables import aware, utcnow
 from attunement.store.tables_schedule import RULE_KINDS
 from attunement.web import permissions
 from attunement.web.deps import (
@@ -277,7 +277,7 @@ def _schedule_page(
         tz=settings.timezone,
         can_write=writer,
         feed=feed,
-        feed_created=schedule.aware(feed.created_at) if feed else None,
+        feed_created=aware(feed.created_at) if feed else None,
         new_feed=new_feed,
     )
 
