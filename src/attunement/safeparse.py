@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
@@ -103,6 +103,22 @@ def parse_json(data: str | bytes) -> Any:
     if _SURROGATE_ESCAPE.search(data):
         value = _without_lone_surrogates(value)
     return value
+
+
+def json_lines(text: str, name: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """(line number, "NAME line N", object) for every non-blank line of a JSON-lines text;
+    a line that is not a JSON object is a SchemaError naming its line (never its text)."""
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{name} line {n}"
+        try:
+            rec = parse_json(line)
+        except ParseProblem as problem:
+            raise SchemaError(problem.describe(), where=where) from None
+        if not isinstance(rec, dict):
+            raise SchemaError("each line must be a JSON object", where=where)
+        yield n, where, rec
 
 
 def _without_lone_surrogates(value: Any) -> Any:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from attunement.errors import SchemaError, missing_extra
-from attunement.safeparse import ParseProblem, parse_json
+from attunement.safeparse import ParseProblem, json_lines, parse_json
 
 #: a coder table larger than this is refused before it is read (a million rows ≈ 100 MB)
 MAX_TABLE_BYTES = 512 << 20
@@ -147,16 +147,7 @@ def read_records(path: Path) -> Iterable[tuple[str, dict[str, str]]]:
         except csv.Error:
             raise SchemaError("malformed CSV (unbalanced quotes)", where=name) from None
         return
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{name} line {n}"
-        try:
-            rec = parse_json(line)
-        except ParseProblem as problem:
-            raise SchemaError(problem.describe(), where=where) from None
-        if not isinstance(rec, dict):
-            raise SchemaError("each line must be a JSON object", where=where)
+    for _n, where, rec in json_lines(text, name):
         yield where, {str(k).lower(): _text(v) for k, v in rec.items()}
 
 

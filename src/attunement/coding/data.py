@@ -46,7 +46,7 @@ from attunement.coding.corpus_format import CorpusFormatError, CorpusSession, pa
 from attunement.coding.features import Item
 from attunement.errors import SchemaError, safe_ident
 from attunement.model import default_codebook
-from attunement.safeparse import ParseProblem, load_toml, parse_json, validate
+from attunement.safeparse import json_lines, load_toml, validate
 
 CONTEXT_TURNS = 3
 LEVELS = ("none", "weak", "strong")
@@ -242,19 +242,10 @@ def _read_jsonl(path: Path, res: Resolver) -> list[Example]:
     out: list[Example] = []
     history: dict[str, list[tuple[str, str]]] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SchemaError(f"cannot read ({exc.__class__.__name__})", where=str(path)) from None
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path.name} line {n}"
-        try:
-            rec = parse_json(line)
-        except ParseProblem as problem:
-            raise SchemaError(problem.describe(), where=where) from None
-        if not isinstance(rec, dict):
-            raise SchemaError("each line must be a JSON object", where=where)
+    for n, where, rec in json_lines(text, path.name):
         out.append(_from_record(rec, res, where, history, default_id=f"{path.stem}:{n}"))
     return out
 
