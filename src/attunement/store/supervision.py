@@ -56,18 +56,6 @@ class CommentView:
     episode_id: str | None
     created_at: dt.datetime
 
-    def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "session_id": self.session_id,
-            "author": self.author,
-            "author_role": self.author_role,
-            "body": self.body,
-            "utterance_id": self.utterance_id,
-            "episode_id": self.episode_id,
-            "created_at": self.created_at,
-        }
-
 
 def check_comment(body: str) -> str:
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip()

@@ -200,16 +200,6 @@ def _errors(app: FastAPI) -> None:
         where = ", ".join(str(p["loc"][-1]) for p in problems if p["loc"])
         return _error(request, 422, f"Some fields are not valid: {where}.")
 
-    async def out_of_range(request: Request, exc: Any) -> Response:
-        # an id or number the database cannot hold (PostgreSQL int4 ids, SQLite's 64 bits):
-        # the request's fault, so 422 naming the kind, never a 500 (found by schemathesis)
-        if isinstance(exc, OverflowError) and "SQLite INTEGER" not in str(exc):
-            raise exc  # any other overflow is a bug: the 500 it was
-        if _is_api(request):
-            problem = {"loc": [], "type": "out_of_range", "msg": "a value is out of range"}
-            return JSONResponse({"detail": [problem]}, status_code=422)
-        return _error(request, 422, "A value in the address or form is out of range.")
-
     async def http_error(request: Request, exc: Any) -> Response:
         status = int(getattr(exc, "status_code", 500))
         return _error(request, status, "Not found." if status == 404 else "Request refused.")
@@ -221,7 +211,3 @@ def _errors(app: FastAPI) -> None:
     app.add_exception_handler(AttunementError, user_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    from sqlalchemy.exc import DataError
-
-    app.add_exception_handler(DataError, out_of_range)
-    app.add_exception_handler(OverflowError, out_of_range)

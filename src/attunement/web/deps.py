@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Form, Header, Request
+from fastapi import Depends, Form, Header, Path, Request
 from sqlalchemy.orm import Session
 
 from attunement.store import audit, logins, repo
@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from attunement.store.db import Store
     from attunement.store.tables import LoginSession, User
     from attunement.web.settings import Settings
+
+#: the largest id the database holds (PostgreSQL ``integer``); ids in addresses outside
+#: 1..MAX_ID are refused by validation (422), before any query
+MAX_ID = 2**31 - 1
+#: an object id taken from the address
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 SESSION_COOKIE = "attunement_session"
 PRE_COOKIE = "attunement_pre"
@@ -184,32 +190,32 @@ def _session(ctx: Ctx, allowed: bool, session_id: int, *, read: bool) -> repo.Se
     return view
 
 
-def readable_client(client_id: int, ctx: Signed) -> repo.ClientView:
+def readable_client(client_id: ObjectId, ctx: Signed) -> repo.ClientView:
     allowed = permissions.can_read_client(ctx.db, ctx.user, client_id)
     return _client(ctx, allowed, client_id, read=True)
 
 
-def writable_client(client_id: int, ctx: Signed) -> repo.ClientView:
+def writable_client(client_id: ObjectId, ctx: Signed) -> repo.ClientView:
     allowed = permissions.can_write_client(ctx.db, ctx.user, client_id)
     return _client(ctx, allowed, client_id, read=False)
 
 
-def deletable_client(client_id: int, ctx: Signed) -> repo.ClientView:
+def deletable_client(client_id: ObjectId, ctx: Signed) -> repo.ClientView:
     allowed = permissions.can_delete_client(ctx.db, ctx.user, client_id)
     return _client(ctx, allowed, client_id, read=False)
 
 
-def readable_session(session_id: int, ctx: Signed) -> repo.SessionView:
+def readable_session(session_id: ObjectId, ctx: Signed) -> repo.SessionView:
     allowed = permissions.can_read_session(ctx.db, ctx.user, session_id)
     return _session(ctx, allowed, session_id, read=True)
 
 
-def readable_job(job_id: int, ctx: Signed) -> int:
+def readable_job(job_id: ObjectId, ctx: Signed) -> int:
     _allow(ctx, permissions.can_read_job(ctx.db, ctx.user, job_id), "job", job_id)
     return job_id
 
 
-def alert_to_act_on(alert_id: int, ctx: Signed) -> int:
+def alert_to_act_on(alert_id: ObjectId, ctx: Signed) -> int:
     allowed = permissions.can_act_on_alert(ctx.db, ctx.user, alert_id)
     _allow(ctx, allowed, "safety_alert", alert_id)
     return alert_id
@@ -226,17 +232,17 @@ ActionableAlert = Annotated[int, Depends(alert_to_act_on)]
 # --- supervision: comments, code corrections, training-data export -------------------
 
 
-def commentable_session(session_id: int, ctx: Signed) -> repo.SessionView:
+def commentable_session(session_id: ObjectId, ctx: Signed) -> repo.SessionView:
     allowed = permissions.can_comment_session(ctx.db, ctx.user, session_id)
     return _session(ctx, allowed, session_id, read=False)
 
 
-def correctable_session(session_id: int, ctx: Signed) -> repo.SessionView:
+def correctable_session(session_id: ObjectId, ctx: Signed) -> repo.SessionView:
     allowed = permissions.can_correct_session(ctx.db, ctx.user, session_id)
     return _session(ctx, allowed, session_id, read=False)
 
 
-def exportable_client(client_id: int, ctx: Signed) -> repo.ClientView:
+def exportable_client(client_id: ObjectId, ctx: Signed) -> repo.ClientView:
     allowed = permissions.can_export_corrections(ctx.db, ctx.user, client_id)
     return _client(ctx, allowed, client_id, read=False)
 
@@ -249,7 +255,7 @@ ExportableClient = Annotated[repo.ClientView, Depends(exportable_client)]
 # --- scheduling: appointments ---------------------------------------------------------
 
 
-def changeable_appointment(appointment_id: int, ctx: Signed) -> int:
+def changeable_appointment(appointment_id: ObjectId, ctx: Signed) -> int:
     allowed = permissions.can_change_appointment(ctx.db, ctx.user, appointment_id)
     _allow(ctx, allowed, "appointment", appointment_id)
     return appointment_id
@@ -261,7 +267,7 @@ ChangeableAppointment = Annotated[int, Depends(changeable_appointment)]
 # --- cases: people in a couple, family or group case ----------------------------------
 
 
-def changeable_member(member_id: int, ctx: Signed) -> int:
+def changeable_member(member_id: ObjectId, ctx: Signed) -> int:
     allowed = permissions.can_change_member(ctx.db, ctx.user, member_id)
     _allow(ctx, allowed, "case_member", member_id)
     return member_id

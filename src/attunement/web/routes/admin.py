@@ -13,7 +13,7 @@ from attunement.errors import AttunementError
 from attunement.store import audit, repo
 from attunement.store.tables import User
 from attunement.web import security
-from attunement.web.deps import Admin, FormCtx
+from attunement.web.deps import Admin, FormCtx, ObjectId
 from attunement.web.render import page
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -95,7 +95,7 @@ def assign(
 
 
 @router.post("/users/{user_id}/deactivate")
-def deactivate(request: Request, ctx: Admin, _csrf: FormCtx, user_id: int) -> Response:
+def deactivate(request: Request, ctx: Admin, _csrf: FormCtx, user_id: ObjectId) -> Response:
     from attunement.store import logins
 
     user = ctx.db.get(User, user_id)
@@ -108,7 +108,7 @@ def deactivate(request: Request, ctx: Admin, _csrf: FormCtx, user_id: int) -> Re
 
 
 @router.post("/users/{user_id}/reset-password")
-def reset_password(request: Request, ctx: Admin, _csrf: FormCtx, user_id: int) -> Response:
+def reset_password(request: Request, ctx: Admin, _csrf: FormCtx, user_id: ObjectId) -> Response:
     """A one-time temporary password, shown once on the response page; the user must
     choose their own at the next sign-in, and their current sign-ins end."""
     from attunement.store import logins

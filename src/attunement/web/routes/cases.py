@@ -25,6 +25,7 @@ from attunement.errors import AttunementError
 from attunement.store import cases, checks, pending, repo
 from attunement.store.tables_cases import AGE_BANDS, MEMBER_ROLES
 from attunement.web.deps import (
+    MAX_ID,
     ApiWriteCtx,
     ChangeableMember,
     Clinician,
@@ -177,20 +178,6 @@ def _whole(value: str, field: str, lo: int, hi: int) -> int:
 # --- JSON API -----------------------------------------------------------------------
 
 
-class PendingOut(BaseModel):
-    link_id: int
-    client_id: int
-    client: str
-    member_id: int | None
-    member: str | None
-    instrument: str
-    session_number: int
-    sent: dt.datetime
-    expires: dt.datetime
-    state: Literal["open", "expired"]
-    days_waiting: int
-
-
 class CheckLinkOut(BaseModel):
     id: int
     instrument: str
@@ -208,7 +195,7 @@ class CheckLinkIn(BaseModel):
     instrument: str = Field(max_length=64)
     session_number: int = Field(0, ge=0, le=10_000)
     hours: int = Field(checks.DEFAULT_HOURS, ge=1, le=checks.MAX_HOURS)
-    member_id: int | None = None
+    member_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class CheckLinkCreated(CheckLinkOut):
@@ -236,7 +223,7 @@ def _link_out(link: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/api/checks", response_model=list[PendingOut], tags=["api"])
+@router.get("/api/checks", response_model=list[pending.PendingLink], tags=["api"])
 def api_pending_checks(
     ctx: Clinician,
     state: pending.State = "open",

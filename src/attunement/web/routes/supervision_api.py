@@ -37,17 +37,6 @@ class CommentIn(BaseModel):
     episode_id: str | None = Field(None, max_length=256, description="An episode it is about.")
 
 
-class CommentOut(BaseModel):
-    id: int
-    session_id: int
-    author: str
-    author_role: str
-    body: str
-    utterance_id: str | None
-    episode_id: str | None
-    created_at: dt.datetime
-
-
 class CorrectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -119,18 +108,21 @@ def agreement_groups(ctx: Ctx) -> list[tuple[User, sc.Agreement]]:
     return groups
 
 
-@router.get("/api/sessions/{session_id}/comments", response_model=list[CommentOut], tags=TAGS)
-def api_comments(ctx: Clinician, session: ReadableSession) -> list[CommentOut]:
+@router.get("/api/sessions/{session_id}/comments", response_model=list[sv.CommentView], tags=TAGS)
+def api_comments(ctx: Clinician, session: ReadableSession) -> list[sv.CommentView]:
     ctx.audit("session_comments.read", "session", session.id)
-    return [CommentOut(**c.public()) for c in sv.comments_of(ctx.db, ctx.store.keys, session.id)]
+    return sv.comments_of(ctx.db, ctx.store.keys, session.id)
 
 
 @router.post(
-    "/api/sessions/{session_id}/comments", response_model=CommentOut, status_code=201, tags=TAGS
+    "/api/sessions/{session_id}/comments",
+    response_model=sv.CommentView,
+    status_code=201,
+    tags=TAGS,
 )
 def api_add_comment(
     ctx: Clinician, _csrf: ApiWriteCtx, session: CommentableSession, body: CommentIn
-) -> CommentOut:
+) -> sv.CommentView:
     comment_id = sv.add_comment(
         ctx.db,
         ctx.store.keys,
@@ -144,7 +136,7 @@ def api_add_comment(
     found = next(
         c for c in sv.comments_of(ctx.db, ctx.store.keys, session.id) if c.id == comment_id
     )
-    return CommentOut(**found.public())
+    return found
 
 
 def _corrections(ctx: Ctx, session_id: int) -> CorrectionsOut:
