@@ -330,6 +330,63 @@ def batch_table(doc: dict[str, Any]) -> str:
     return out
 
 
+def deid_table(doc: dict[str, Any]) -> str:
+    """`attune deid` recall and precision per identifier type (issue 10)."""
+    runs = doc["runs"]
+    modes = [
+        ("default", "attune deid"),
+        ("with-presidio", "--presidio"),
+        ("presidio-only", "Presidio alone"),
+    ]
+    head = (
+        "| type | gold | "
+        + " | ".join(f"{label} recall | {label} precision" for _, label in modes)
+        + " | typed recall |"
+    )
+    rows = [head, "|---|---|" + "---|---|" * len(modes) + "---|"]
+
+    def cells(mode: str, kind: str | None) -> list[str]:
+        v = runs[mode]["all"] if kind is None else runs[mode]["per_type"].get(kind, {})
+        return [_f(v.get("recall")), _f(v.get("precision"))]
+
+    kinds = list(runs["default"]["per_type"])
+    for kind in [*kinds, None]:
+        gold = runs["default"]["all"] if kind is None else runs["default"]["per_type"][kind]
+        label = "**all**" if kind is None else kind
+        line = [label, str(gold["gold"])]
+        for mode, _ in modes:
+            line += cells(mode, kind)
+        line.append(_f(gold["typed_recall"]))
+        rows.append("| " + " | ".join(line) + " |")
+    d = runs["default"]
+    meta = (
+        f"Last run {doc['date']} on {doc['machine']}: `{doc['command']}` — held-out set "
+        f"{', '.join(doc['files'])}: {doc['excerpts']} excerpts of {doc['clients']} clients, "
+        f"{d['all']['gold']} identifiers ({d['texts']:,} turns). Names: recall "
+        f"{_f(d['per_type']['PERSON']['recall'])} in all (target ≥ 0.95), "
+        f"{_f(d['person_in_talk']['recall'])} for the {d['person_in_talk']['gold']} names in "
+        f"the talk, {_f(d['person_labels']['recall'])} for the {d['person_labels']['gold']} "
+        f"speaker labels that are names. Speed (warm): default "
+        f"{runs['default']['texts_per_s']:,.0f} turns/s, --presidio "
+        f"{runs['with-presidio']['texts_per_s']:,.0f} turns/s; loading: word lists and "
+        f"gazetteers {doc['load_s']['lists_and_gazetteers']:.1f} s, Presidio "
+        f"{doc['load_s']['presidio']:.1f} s more."
+    )
+    out = meta + "\n\n" + "\n".join(rows)
+    sc = doc.get("second_coder")
+    if sc:
+        parts = ", ".join(
+            f"{k} {_f(v['agreement'], 2)} ({v['first']}/{v['second']})"
+            for k, v in sc["per_type"].items()
+            if v["agreement"] is not None
+        )
+        out += (
+            f"\n\nThe set's marks against a second, blind coder on {sc['excerpts']} "
+            f"excerpts (positive agreement; marks first/second): {parts}."
+        )
+    return out
+
+
 RENDERERS = {
     "targets": ("targets.json", targets_table),
     "quality-indicators": ("targets.json", indicators_table),
@@ -338,6 +395,7 @@ RENDERERS = {
     "fuzz": ("fuzz.json", fuzz_table),
     "app_load": ("app_load.json", app_load_table),
     "batch": ("batch.json", batch_table),
+    "deid": ("deid.json", deid_table),
 }
 
 

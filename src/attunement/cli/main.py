@@ -28,6 +28,7 @@ COMMANDS = (
     "evaluate",
     "agree",
     "export",
+    "deid",
     "codes",
     "build_encoder",
     "serve",
