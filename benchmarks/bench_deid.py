@@ -72,6 +72,10 @@ def load(paths: list[Path]) -> dict[str, list[dict[str, Any]]]:
 
 
 def _covered(text: str, start: int, end: int, spans: list[Any]) -> tuple[bool, str | None]:
+    """Is every letter and digit of the identifier replaced? A trailing possessive "'s"
+    ("Kinsella's" → "[ORGANIZATION_1]'s") identifies nobody and may stay."""
+    if text[start:end].lower().replace("’", "'").endswith("'s"):
+        end -= 2
     chars = [i for i in range(start, end) if text[i].isalnum()]
     kinds = []
     for i in chars:
@@ -215,13 +219,15 @@ def agreement(first: list[Path], second: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", choices=["dev", "test"], default="test")
+    ap.add_argument("--set", choices=["dev", "dev2", "test"], default="test")
     ap.add_argument("--json", type=Path, help="write the results here")
     ap.add_argument(
         "--show-errors", action="store_true", help="print misses and false positives (dev set only)"
     )
     args = ap.parse_args(argv)
-    paths = [DATA / "dev.jsonl"] if args.set == "dev" else sorted(DATA.glob("test_*.jsonl"))
+    paths = (
+        sorted(DATA.glob("test_*.jsonl")) if args.set == "test" else [DATA / f"{args.set}.jsonl"]
+    )
     clients = load(paths)
     t0 = time.perf_counter()
     from attunement.deid.engine import presidio
@@ -262,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     if args.show_errors:
-        if args.set != "dev":
+        if args.set == "test":
             print("errors are shown for the dev set only", file=sys.stderr)
             return 2
         r = results["default"]

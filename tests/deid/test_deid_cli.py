@@ -184,3 +184,49 @@ def test_presidio_option_runs_offline(
     report = json.loads((out / "deid_report.json").read_text())
     assert report["engine"] == {"presidio": True}
     assert "0161 496 0732" not in _all_text(out)
+
+
+def test_distinct_speaker_labels_stay_distinct_and_ids_are_renumbered(tmp_path: Path) -> None:
+    src = tmp_path / "family.json"
+    src.write_text(
+        json.dumps(
+            {
+                "utterances": [
+                    {
+                        "id": "rowan-intake-1",
+                        "speaker": "Therapist",
+                        "text": "Welcome, both of you.",
+                    },
+                    {"id": "rowan-intake-2", "speaker": "Elizabeth", "text": "Thank you."},
+                    {"id": "rowan-intake-3", "speaker": "Liz", "text": "Hi."},
+                ]
+            }
+        )
+    )
+    out = tmp_path / "shared"
+    assert main(["deid", str(src), "--out", str(out)]) == 0
+    session = read_session(out / "client_1" / "session_01.json")
+    ids = [s.id for s in session.speakers]
+    assert len(set(ids)) == 3
+    assert [u.id for u in session.utterances] == ["u0001", "u0002", "u0003"]
+    assert "rowan" not in (out / "deid_report.json").read_text()
+
+
+def test_the_key_never_overwrites_a_file(corpus: Path, tmp_path: Path) -> None:
+    original = corpus / "osagie" / "first.txt"
+    before = original.read_text()
+    out = tmp_path / "shared"
+    assert main(["deid", str(corpus), "--out", str(out), "--key", str(original)]) == 2
+    assert original.read_text() == before
+    assert not out.exists()
+
+
+def test_inputs_from_a_csv_alone_grouped_by_its_client_id(tmp_path: Path) -> None:
+    for name, text in (("a.txt", WEEK1), ("b.txt", WEEK2), ("c.txt", OTHER)):
+        (tmp_path / name).write_text(text)
+    csv = tmp_path / "sessions.csv"
+    csv.write_text("path,client_id\na.txt,k1\nb.txt,k1\nc.txt,k2\n")
+    out = tmp_path / "shared"
+    assert main(["deid", "--inputs-csv", str(csv), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["client_1", "client_2", "deid_report.json"]
+    assert len(list((out / "client_1").iterdir())) == 2

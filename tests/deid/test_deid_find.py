@@ -147,3 +147,50 @@ def test_word_lists_are_validated() -> None:
     raw["person_cues"]["titles"].append("Dr")  # upper case is refused
     with pytest.raises(ValueError, match="lower case"):
         DeidLists.model_validate(raw)
+
+
+def test_titles_with_a_full_stop_keep_the_name_cue() -> None:
+    found = _found("Then Mrs. Quennell rang, and later Prof. Oyelaran-Fitz.")
+    assert found["Quennell"] == "PERSON"
+    assert found["Oyelaran-Fitz"] == "PERSON"
+
+
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [
+        ("Client (Rowan)", "Rowan"),
+        ("Therapist (Dr. Okonjo)", "Okonjo"),
+        ("Ruth (T)", "Ruth"),
+        ("Dana's partner", "Dana"),
+        ("Client B", None),
+        ("Therapist", None),
+        ("Dr.", None),
+    ],
+)
+def test_the_name_in_a_speaker_label(label: str, name: str | None) -> None:
+    from attunement.deid.group import label_span
+
+    span = label_span(label)
+    assert (label[span.start : span.end] if span else None) == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a." * 10_000,
+        "A." * 10_000,
+        "a-" * 10_000,
+        ", um" * 5_000,
+        " dot com" * 3_000,
+        "Ab " * 7_000,
+        ("x" * 50 + "@") * 400,
+        " " * 20_000 + "at x dot com",
+        "my dad's, um, like, just, um, like, um, just, um, like, um, seventy" * 100,
+    ],
+)
+def test_adversarial_text_runs_in_linear_time(text: str) -> None:
+    import time
+
+    t0 = time.perf_counter()
+    find(text)
+    assert time.perf_counter() - t0 < 2.0

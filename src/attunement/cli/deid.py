@@ -11,9 +11,11 @@ def register(app: typer.Typer) -> None:
     @app.command("deid")
     def deid(
         inputs: list[str] = typer.Argument(
-            ..., help="Transcript files, folders or glob patterns (any supported format)."
+            None, help="Transcript files, folders or glob patterns (any supported format)."
         ),
-        out: Path = typer.Option(..., "--out", help="Folder to create (must not exist yet)."),
+        out: Path = typer.Option(
+            ..., "--out", help="Folder to create (must not exist, or be empty)."
+        ),
         group_by: str = typer.Option(
             "auto",
             "--group-by",
@@ -35,7 +37,7 @@ def register(app: typer.Typer) -> None:
         presidio: bool = typer.Option(
             False,
             "--presidio",
-            help="Add Presidio's pattern recognizers (extra 'deid-presidio'; ~8 s to load).",
+            help="Add Presidio's pattern recognizers (extra 'deid-presidio'; ~7 s to load).",
         ),
     ) -> None:
         """Replace names, places, organisations, dates, ages, phone numbers, e-mails,
@@ -48,6 +50,6 @@ def register(app: typer.Typer) -> None:
         from attunement.batch.runner import collect_inputs
         from attunement.deid.run import run_deid
 
-        items = [(i.path, i.meta) for i in collect_inputs(inputs, inputs_csv)]
+        items = [(i.path, i.meta) for i in collect_inputs(inputs or [], inputs_csv)]
         summary = run_deid(items, out, group_by=group_by, fmt=fmt, key=key, use_presidio=presidio)
         typer.echo(summary)

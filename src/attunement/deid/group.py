@@ -37,19 +37,26 @@ class Replacement:
 
 
 def label_span(label: str) -> Span | None:
-    """The name in a speaker label ('Dana', 'Dr. Okafor'), or None for role labels
-    ('Therapist', 'Client 2')."""
-    if role_word(label) is not None and not any(
-        w.lower().rstrip(".") in lists().person_cues.titles for w in label.split()[:1]
-    ):
-        return None
-    titles = set(lists().person_cues.titles)
-    words = [m for m in _LABEL_WORD.finditer(label) if m.group().lower().rstrip(".") not in titles]
-    stop = _stop()
-    words = [m for m in words if m.group().lower() not in stop]
+    """The name in a speaker label ('Dana', 'Dr. Okafor', 'Client (Rowan)', "Dana's
+    partner" → 'Dana'), or None for role labels ('Therapist', 'Client 2', 'Partner B').
+
+    Only name words count: role words, titles, relations, single letters and brackets
+    stay, so "Ruth (T)" gives "Ruth" and "partner" never becomes a known name."""
+    lx = lists()
+    skip = set(lx.person_cues.titles) | set(lx.person_cues.relations) | _stop()
+    words = []
+    for m in _LABEL_WORD.finditer(label):
+        w = m.group().lower().rstrip(".").replace("’", "'")
+        w = w[:-2] if w.endswith("'s") else w
+        if len(w) < 2 or w in skip or role_word(w) is not None:
+            continue
+        words.append(m)
     if not words:
         return None
-    return Span(words[0].start(), words[-1].end(), "PERSON", 1.0, "speaker-label")
+    end = words[-1].end()
+    if label[:end].lower().replace("’", "'").endswith("'s"):
+        end -= 2
+    return Span(words[0].start(), end, "PERSON", 1.0, "speaker-label")
 
 
 def _words(text: str, spans: Sequence[Span]) -> set[str]:

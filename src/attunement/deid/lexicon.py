@@ -86,6 +86,7 @@ class Suffixes(_Lists):
     organization: list[str]
     place: list[str]
     street: list[str]
+    street_before: list[str]
     unit: list[str]
 
 
@@ -154,13 +155,19 @@ class Gazetteers:
         """A word English text hardly uses and the dictionary lacks: in talk, mostly a
         name ("gwilym", "agnieszka") — or a typo."""
         w = word.lower()
-        if len(w) < 3 or not w.isalpha() or w in self.lower_words or zipf(w) >= RARE_ZIPF:
+        if len(w) < 3 or not w.isalpha() or zipf(w) >= RARE_ZIPF:
             return False
-        # an inflected dictionary word ("daffodils", "frightens") is not rare
-        for ending, back in _ENDINGS:
-            if w.endswith(ending) and w[: len(w) - len(ending)] + back in self.lower_words:
-                return False
-        return True
+        return not self.in_dictionary(w)
+
+    def in_dictionary(self, word: str) -> bool:
+        """A lower-case dictionary word, inflected forms too ("daffodils", "frightens")."""
+        w = word.lower()
+        if w in self.lower_words:
+            return True
+        return any(
+            w.endswith(ending) and w[: len(w) - len(ending)] + back in self.lower_words
+            for ending, back in _ENDINGS
+        )
 
 
 _ENDINGS = (

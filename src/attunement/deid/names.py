@@ -31,7 +31,11 @@ from attunement.deid.patterns import Span
 
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’.-](?=[^\W\d_]))*(?:['’]s\b)?")
 _INITIALS = re.compile(r"\b(?:[A-Z]\.\s?){2,3}(?![\w])")
-_SENTENCE_END = re.compile(r"(?:^|[.!?:;\"“”()\[\]…\n]|--|—)\s*$")
+_SENTENCE_END = re.compile(r"(?:[.!?:;\"“”()\[\]…\n]|--|—)\s*$")
+#: a title's full stop is no sentence end ("Mrs. Baker")
+_TITLE_STOP = re.compile(r"\b([A-Za-z]{2,9})\.\s*$")
+#: how far back a sentence end is looked for (bounded: linear time on any input)
+_WINDOW = 24
 #: lower-case particles inside a name ("Ana de Souza", "Ibn al Farsi")
 _PARTICLES = frozenset(
     {
@@ -130,14 +134,22 @@ class _Tokens:
 
     def initial(self, i: int) -> bool:
         start = self.items[i][0]
-        return bool(_SENTENCE_END.search(self.text[:start])) or i == 0
+        if i == 0:
+            return True
+        before = self.text[max(0, start - _WINDOW) : start]
+        title = _TITLE_STOP.search(before)
+        if title and title.group(1).lower() in _cues()[2]:
+            return False
+        return bool(_SENTENCE_END.search(before))
 
     def lower(self, i: int) -> str:
         return _bare(self.items[i][2]) if 0 <= i < len(self.items) else ""
 
     def joined(self, i: int) -> bool:
-        """Only a space between word i-1 and word i."""
-        return self.text[self.items[i - 1][1] : self.items[i][0]] == " "
+        """Only a space between word i-1 and word i (or a title's full stop and a space:
+        "Mrs. Baker")."""
+        gap = self.text[self.items[i - 1][1] : self.items[i][0]]
+        return gap == " " or (gap == ". " and self.lower(i - 1) in _cues()[2])
 
 
 def _person_word(w: str, g: Gazetteers, known: Set[str]) -> bool:
@@ -195,6 +207,16 @@ def find_names(text: str, known: Set[str] = frozenset()) -> Iterator[Span]:
         prev, nxt = tk.lower(k - 1), tk.lower(k + 1)
         # "my daughter June": a capitalised word right after a relation is a name
         related = prev in relations and _is_cap(raw) and k > 0 and tk.joined(k)
+        if (
+            w in {"st", "saint"}
+            and k + 1 < n
+            and tk.joined(k + 1)
+            and not used[k + 1]
+            and (not g.is_common(tk.lower(k + 1)) and not stopped(items[k + 1][2]))
+        ):
+            used[k + 1] = True  # "st aidan's": a church, a school, a hospital
+            yield Span(items[k][0], items[k + 1][1], "LOCATION", 0.5, "saint")
+            continue
         if len(w) < 2 or (stopped(raw) and w not in known and not related):
             continue
         common = g.is_common(w) and not related
@@ -234,8 +256,23 @@ def find_names(text: str, known: Set[str] = frozenset()) -> Iterator[Span]:
             yield Span(*pos, "PERSON", 0.8, "known")
         elif cued and not common:
             yield Span(*pos, "PERSON", 0.7, "cue")
-        elif raw.islower() and prev in place_cues and w in g.places and not common:
+        elif (
+            raw.islower()
+            and nxt in place_suffix | org_suffix
+            and not common
+            and (k + 1 < n and not used[k + 1] and tk.joined(k + 1) and not g.in_dictionary(w))
+        ):
+            kind = "LOCATION" if nxt in place_suffix else "ORGANIZATION"
+            used[k + 1] = True
+            yield Span(items[k][0], _end(items[k + 1]), kind, 0.5, "lower-suffix")
+        elif (
+            raw.islower()
+            and w in g.places
+            and not common
+            and (prev in place_cues or not g.in_dictionary(w))
+        ):
             yield Span(*pos, "LOCATION", 0.5, "gazetteer")
+
         elif raw.islower() and w in g.first_names and not common and w not in g.lower_words:
             yield Span(*pos, "PERSON", 0.55, "gazetteer")
         elif lower and g.is_rare(w):

@@ -81,10 +81,17 @@ def run_deid(
         raise AttunementError(f"--format must be one of {', '.join(FORMATS)}")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise AttunementError("the output folder exists and is not empty", where=str(out))
-    if key is not None and _inside(key, out):
-        raise AttunementError(
-            "the key must not be written inside the shared folder", where=str(key)
-        )
+    if not out.parent.is_dir():
+        raise AttunementError("the output folder's parent does not exist", where=str(out))
+    if key is not None:
+        if _inside(key, out):
+            raise AttunementError(
+                "the key must not be written inside the shared folder", where=str(key)
+            )
+        if key.exists() or key.is_symlink():
+            raise AttunementError("the key file exists (it is never overwritten)", where=str(key))
+        if not key.parent.is_dir():
+            raise AttunementError("the key's folder does not exist", where=str(key))
     groups: dict[str, list[tuple[int, str, Any]]] = {}
     for order, (path, meta) in enumerate(items):
         session = _read(path, meta)
@@ -93,7 +100,12 @@ def run_deid(
         )
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    try:
+        tmp.mkdir()
+    except OSError as exc:
+        raise AttunementError(
+            f"cannot create the output ({exc.strerror})", where=str(out)
+        ) from None
     totals: Counter[str] = Counter()
     report: dict[str, Any] = {"engine": {"presidio": use_presidio}, "groups": [], "files": []}
     key_doc: dict[str, Any] = {"groups": {}, "files": {}}
@@ -135,14 +147,27 @@ def run_deid(
             key_doc["groups"][name] = result.key
         report["totals"] = dict(totals)
         (tmp / REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        if key is not None:
-            _write_private(key, json.dumps(key_doc, indent=2, ensure_ascii=False) + "\n")
         if out.exists():
             out.rmdir()
         os.rename(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise AttunementError(f"cannot write the output ({exc.strerror})", where=str(out)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if key is not None:
+        # after the output is in place, so a failed run never leaves a key behind; a key
+        # that cannot be written takes the output with it
+        try:
+            _write_private(key, json.dumps(key_doc, indent=2, ensure_ascii=False) + "\n")
+        except BaseException as exc:
+            shutil.rmtree(out, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise AttunementError(
+                    f"cannot write the key ({exc.strerror}); no output was kept", where=str(key)
+                ) from None
+            raise
     n = sum(len(m) for m in groups.values())
     parts = ", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "nothing found"
     return (
@@ -154,11 +179,12 @@ def run_deid(
 def _write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read, atomically."""
     tmp = path.parent / f".{path.name}.partial-{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-        os.replace(tmp, path)
+        os.link(tmp, path)  # fails if the key appeared meanwhile: never overwrite
+        tmp.unlink()
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

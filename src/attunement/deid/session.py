@@ -46,10 +46,18 @@ def deidentify_group(
     new_texts, new_labels, done = replace_group(texts, labels, use_presidio, ps)
     # a speaker label keeps the placeholder without brackets ("PERSON_1", "Dr. PERSON_2"):
     # transcript readers take a leading "[" for a timestamp
-    label_of = {
-        lb: new.replace("[", "").replace("]", "")
-        for lb, new in zip(labels, new_labels, strict=True)
-    }
+    label_of: dict[str, str] = {}
+    taken: set[str] = set()
+    for lb, new in zip(labels, new_labels, strict=True):
+        base = new.replace("[", "").replace("]", "")
+        # distinct labels stay distinct speakers ("Liz" and "Elizabeth" may be a daughter
+        # and her mother even where the talk's nickname rule joins them)
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name)
+        label_of[lb] = name
     key: dict[str, set[str]] = {}
     all_texts = labels + texts
     for r in done:
@@ -70,14 +78,15 @@ def deidentify_group(
                     {"where": "speaker", "type": r.type, "placeholder": r.placeholder}
                 )
         utterances = []
-        for u in session.utterances:
+        for position, u in enumerate(session.utterances):
+            uid = f"u{position + 1:04d}"  # ids from the input may hold words
             shift = 0
             for r in by_text.get(index, []):
                 report.replaced[r.type] += 1
                 start = r.start + shift
                 report.replacements.append(
                     {
-                        "where": u.id,
+                        "where": uid,
                         "start": start,
                         "end": start + len(r.placeholder),
                         "type": r.type,
@@ -88,8 +97,8 @@ def deidentify_group(
                 shift += len(r.placeholder) - (r.end - r.start)
             utterances.append(
                 Utterance(
-                    id=u.id,
-                    index=u.index,
+                    id=uid,
+                    index=position,
                     speaker=label_of[u.speaker],
                     role=u.role,
                     text=new_texts[index - len(labels)],
