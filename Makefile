@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: setup demo report test lint typecheck pytest bench clean encoder models fuzz chromium \
+.PHONY: setup demo report test lint typecheck pytest bench clean encoder models fuzz chromium espeak \
 	screenshots
 
 $(BIN)/python:
@@ -21,12 +21,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[all,dev]'
 	touch $(STAMP)
 
-setup: $(STAMP) encoder chromium
+setup: $(STAMP) encoder chromium espeak
 
 # Browser tests drive Debian's chromium through Playwright (`executable_path`); Playwright's
 # own browser download is never used. Installed once, only when missing (needs root/apt).
 chromium:
 	@test -x /usr/bin/chromium || apt-get install -y chromium
+
+# The audio tests speak a written session with espeak-ng's voices (test audio made by the
+# project itself; docs/audio.md). Installed once, only when missing.
+espeak:
+	@test -x /usr/bin/espeak-ng || apt-get install -y espeak-ng
 
 # The fast static encoder is distilled offline from the packaged MiniLM (about 20 s, once).
 encoder: $(STAMP)

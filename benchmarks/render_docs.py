@@ -387,6 +387,41 @@ def deid_table(doc: dict[str, Any]) -> str:
     return out
 
 
+def audio_table(doc: dict[str, Any]) -> str:
+    """`attune transcribe` speed, accuracy and memory (issue 11)."""
+    names = {
+        "tracks": "one file per participant",
+        "stereo": "stereo, a voice per channel",
+        "mixed": "one mixed track (diarized)",
+        "long_mixed": "long: one mixed track",
+        "long_tracks": "long: one file per participant",
+    }
+    rows = [
+        "| layout | audio | WER | DER (missed / false alarm / confusion) | turns right "
+        "| RTF decode | RTF VAD | RTF ASR | RTF diarization | RTF total | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, r in doc["runs"].items():
+        d, rtf = r["der"], r["rtf"]
+        length = r["audio_s"]
+        shown = f"{length / 60:.1f} min" if length >= 120 else f"{length:.0f} s"
+        rows.append(
+            f"| {names.get(key, key)} | {shown} | {r['wer']:.3f} | {d['der']:.3f} "
+            f"({d['missed']:.3f} / {d['false_alarm']:.3f} / {d['confusion']:.3f}) | "
+            f"{r['turns']['attribution']:.2f} | {rtf['decode']:.3f} | {rtf['vad']:.3f} | "
+            f"{rtf['asr']:.3f} | {rtf['diarize']:.3f} | {rtf['total']:.3f} | "
+            f"{r['peak_rss_mb']:.0f} |"
+        )
+    pauses = doc["runs"]["mixed"]["pauses"]
+    pause_txt = ", ".join(f"{p['scripted_s']:.1f} s → {p['measured_s']:.2f} s" for p in pauses)
+    meta = (
+        f"Last run {doc['date']} on {doc['machine']} (load {doc['load_1min']} at the end): "
+        f"`{doc['command']}`. Whisper tiny.en int8, beam 1; each layout in a fresh process. "
+        f"Long pauses of the script, scripted → measured (mixed track): {pause_txt}."
+    )
+    return meta + "\n\n" + "\n".join(rows)
+
+
 RENDERERS = {
     "targets": ("targets.json", targets_table),
     "quality-indicators": ("targets.json", indicators_table),
@@ -396,6 +431,7 @@ RENDERERS = {
     "app_load": ("app_load.json", app_load_table),
     "batch": ("batch.json", batch_table),
     "deid": ("deid.json", deid_table),
+    "audio": ("audio.json", audio_table),
 }
 
 

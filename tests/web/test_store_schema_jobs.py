@@ -152,3 +152,30 @@ def test_worker_result_and_summary(store: Store, pipeline: Any) -> None:
         session = Session.model_validate_json(result)
         assert len(session.episodes) == view.summary["episodes"]
         assert session.meta.client_id == f"client-{view.client_id}"
+
+
+def test_worker_transcribes_an_uploaded_recording(
+    store: Store, pipeline: Any, tmp_path: Path
+) -> None:
+    """A recording uploaded like a transcript is decoded from memory and analyzed."""
+    import importlib.util
+    import shutil
+    import sys
+
+    pytest.importorskip("faster_whisper")
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (make setup installs it)")
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("synth_audio", root / "benchmarks/synth_audio.py")
+    assert spec and spec.loader
+    synth = importlib.util.module_from_spec(spec)
+    sys.modules["synth_audio"] = synth  # its dataclasses look their module up
+    spec.loader.exec_module(synth)
+    synth.render(tmp_path / "audio")
+    job_id = _queue(store, (tmp_path / "audio" / "stereo.wav").read_bytes(), "week3.wav")
+    assert Worker(store, pipeline).drain() == 1
+    with store.tx() as db:
+        job = db.get(Job, job_id)
+        assert job is not None and job.status == "done", job.error
+        view = repo.get_session(db, store.keys, job.session_id)
+        assert view is not None and view.summary["utterances"] >= 14

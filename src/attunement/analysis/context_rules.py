@@ -40,6 +40,8 @@ Rules (thresholds are constructor parameters, defaults below):
    ``short_turn_words`` (3) words the corroboration is required whatever the probability.
    Demoted turns are listed in ``metrics["context"]["boundary_unconfirmed"]`` so a
    clinician can still check them.
+7. A client's minimal answer after a long pause (sessions from recordings) is a
+   ``W_MINIMAL`` candidate: :mod:`attunement.analysis.vocal`.
 6. Any remaining ``F_BOUNDARY`` is listed for escalation (``metrics["context"]["escalate"]``);
    the episodes analyzer flags its episode ``ESCALATE`` and suggests consultation, not repair.
 """
@@ -53,6 +55,7 @@ from typing import Any
 from attunement.analysis.base import Analyzer
 from attunement.analysis.lexicons import phrase_regex, spoken, tokenize
 from attunement.analysis.suggestions import ContextKeywords, repair_data
+from attunement.analysis.vocal import minimal_after_pause
 from attunement.model import Annotation, Role, Session, Utterance, default_codebook
 from attunement.model.session import CONTEXT_SOURCE
 
@@ -310,6 +313,10 @@ class ContextRules(Analyzer):
                     "is expected, not withdrawal",
                 )
                 count(f"w_minimal_after_{kind}")
+        heard = minimal_after_pause(u, prev, self._invitation(prev) if prev else "other")
+        if heard is not None and (wm is None or wm.source != "human"):
+            self._add(u, "W_MINIMAL", *heard)
+            count("w_minimal_after_pause")
         text = spoken(u.text)
         term = eff.get("TERMINATION_RISK")
         term_p = term.probability if term else 0.0

@@ -33,6 +33,7 @@ from attunement.analysis.base import Analyzer
 from attunement.analysis.context_rules import codes_at, effective, prob
 from attunement.analysis.lexicons import tokenize
 from attunement.analysis.suggestions import EpisodeFacts, suggest
+from attunement.analysis.vocal import cue_text
 from attunement.model import Episode, Evidence, Role, Session, Utterance, default_codebook
 
 FLAGS = ("TERMINATION_RISK", "BOUNDARY_PRESSURE")
@@ -57,6 +58,7 @@ def evidence(u: Utterance, code: str, p: float = 1.0) -> Evidence:
         quote=quote(u.text),
         timestamp=u.timestamp(),
         speaker=u.speaker,
+        cue=cue_text(u),
     )
 
 

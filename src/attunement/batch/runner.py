@@ -99,7 +99,9 @@ def collect_inputs(args: Sequence[str], inputs_csv: Path | None = None) -> list[
             paths.extend(Path(p) for p in found)
         else:
             paths.append(Path(arg))
-    exts = [e for r in READERS.values() for e in r.extensions]
+    from attunement.audio.probe import AUDIO_EXTENSIONS
+
+    exts = [e for r in READERS.values() for e in r.extensions] + list(AUDIO_EXTENSIONS)
     items = [Item(i, str(p)) for i, (p, _) in enumerate(expand_inputs(paths, exts))]
     if inputs_csv is not None:
         items += [

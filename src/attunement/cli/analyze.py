@@ -82,6 +82,12 @@ def register(app: typer.Typer) -> None:
         max_mb: float = typer.Option(
             50.0, "--max-mb", min=0.001, help="Refuse transcripts larger than this (MB)."
         ),
+        speakers: int | None = typer.Option(
+            None, "--speakers", min=1, max=6, help="Recordings: voices in a mixed track."
+        ),
+        asr_model: Path | None = typer.Option(
+            None, "--asr-model", help="Recordings: a CTranslate2 Whisper model folder."
+        ),
     ) -> None:
         """Analyze transcripts: rupture markers, empathy and repair, metrics, episodes."""
         from attunement.analysis.base import PipelineContext
@@ -90,7 +96,10 @@ def register(app: typer.Typer) -> None:
         from attunement.report.outputs import expand_inputs, resolve_target
 
         meta = _meta(client_id, session_number, date)
-        inputs = expand_inputs(files, (e for r in READERS.values() for e in r.extensions))
+        from attunement.audio.probe import AUDIO_EXTENSIONS
+
+        exts = [e for r in READERS.values() for e in r.extensions] + list(AUDIO_EXTENSIONS)
+        inputs = expand_inputs(files, exts)
         if not inputs:
             from attunement.errors import AttunementError
 
@@ -121,6 +130,7 @@ def register(app: typer.Typer) -> None:
                 "client": client or None,
                 "fmt": fmt,
                 "max_bytes": int(max_mb * 1024 * 1024),
+                "audio": {"speakers": speakers, "model_dir": asr_model},
             },
             meta=meta,
             summary=not (quiet or to_stdout),

@@ -22,6 +22,7 @@ from attunement.errors import AttunementError
 #: command modules, in the order `attune --help` lists them
 COMMANDS = (
     "analyze",
+    "transcribe",
     "batch",
     "client",
     "train",

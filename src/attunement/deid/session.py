@@ -17,6 +17,9 @@ from attunement.deid.group import Replacement, replace_group
 from attunement.deid.lexicon import gazetteers
 from attunement.deid.placeholders import Pseudonyms
 from attunement.model import Session, SessionMeta, Speaker, Utterance
+from attunement.report.transcript import as_text
+
+__all__ = ["GroupResult", "SessionReport", "as_text", "deidentify_group"]
 
 
 @dataclass
@@ -133,16 +136,3 @@ def deidentify_group(
         key={k: sorted(v) for k, v in key.items()},
         placeholders=ps.counts(),
     )
-
-
-def as_text(session: Session) -> str:
-    """A labelled-lines transcript (``[hh:mm:ss] Speaker: text``) that `attune` reads."""
-    lines = []
-    for u in session.utterances:
-        stamp = ""
-        if u.start is not None:
-            t = int(u.start)
-            stamp = f"[{t // 3600:02d}:{t % 3600 // 60:02d}:{t % 60:02d}] "
-        text = u.text.replace("\n", "\n    ")
-        lines.append(f"{stamp}{u.speaker}: {text}")
-    return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from attunement.errors import TranscriptError
 from attunement.io.base import DEFAULT_MAX_BYTES, ReadOptions, Source
@@ -25,6 +26,7 @@ def read_session(
     fmt: str | None = None,
     columns: Mapping[str, str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    audio: Mapping[str, Any] | None = None,
 ) -> Session:
     """Read one transcript file into a :class:`Session`.
 
@@ -32,8 +34,15 @@ def read_session(
     rest are inferred. ``fmt``: a reader name from ``READERS`` to skip detection.
     ``columns``: CSV/JSON field names, e.g. ``{"speaker": "Speaker Name"}``. Files over
     ``max_bytes`` are refused before they are read.
+
+    A recording (WAV, MP3, M4A, OGG, WebM, MP4 — told by its first bytes) is transcribed
+    on this machine instead (:func:`attunement.audio.transcribe.transcribe`, the ``audio``
+    extra); ``audio`` holds its options (``speakers``, ``channels``, ``model_dir``,
+    ``max_seconds``) and ``max_bytes`` does not apply (the length limit does).
     """
     path = Path(path)
+    if fmt in (None, "audio") and _is_audio(path):
+        return _transcribe(path, therapist, client, audio or {})
     data = load_bytes(path, max_bytes)
     return read_session_bytes(
         data,
@@ -61,6 +70,8 @@ def read_session_bytes(
     source = Source(data, name)
     if len(data) > max_bytes:
         raise source.error(_too_big(len(data), max_bytes))
+    if fmt in (None, "audio") and _sniff_audio(data[:16]):
+        return _transcribe(data, therapist, client, {}, name)
     therapists, clients = _names(therapist), _names(client)
     reader = reader_for(source, fmt)
     parsed = reader.read(source, ReadOptions(columns=columns, max_bytes=max_bytes))
@@ -96,6 +107,40 @@ def read_sessions(
             columns=columns,
             max_bytes=max_bytes,
         )
+
+
+def _is_audio(path: Path) -> bool:
+    from attunement.audio.probe import is_audio
+
+    return is_audio(path)
+
+
+def _sniff_audio(head: bytes) -> bool:
+    from attunement.audio.probe import sniff_audio
+
+    return sniff_audio(head)
+
+
+def _transcribe(
+    path: Path | bytes,
+    therapist: Sequence[str] | None,
+    client: Sequence[str] | None,
+    options: Mapping[str, Any],
+    name: str | None = None,
+) -> Session:
+    from attunement.audio.asr import Transcriber
+    from attunement.audio.transcribe import transcribe
+
+    opts = dict(options)
+    transcriber = Transcriber(model_dir=opts.pop("model_dir", None))
+    return transcribe(
+        [path],
+        transcriber=transcriber,
+        therapist=_names(therapist),
+        client=_names(client),
+        name=name,
+        **opts,
+    )
 
 
 def load_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:

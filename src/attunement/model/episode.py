@@ -27,6 +27,9 @@ class Evidence(BaseModel):
     quote: str = Field(description="The words, shortened to at most ~200 characters.")
     timestamp: str | None = None
     speaker: str | None = None
+    cue: str | None = Field(
+        None, description="What the voice adds, for recordings: 'after a 3.1 s pause'."
+    )
 
 
 class Suggestion(BaseModel):

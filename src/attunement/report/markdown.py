@@ -49,7 +49,8 @@ def md_escape(text: str) -> str:
 def _ev(ev: EvidenceLine) -> str:
     at = md_escape(ev.timestamp or ev.utterance_id)
     codes = ", ".join(f"{md_escape(name)} ({p:.2f})" for name, p in ev.codes)
-    return f"{at} ({md_escape(ev.utterance_id)}) {codes}: “{md_escape(ev.quote)}”"
+    cue = f" ({md_escape(ev.cue)})" if ev.cue else ""
+    return f"{at} ({md_escape(ev.utterance_id)}) {codes}: “{md_escape(ev.quote)}”{cue}"
 
 
 def _episode(ep: Episode) -> list[str]:

@@ -150,7 +150,7 @@ def _episode_lines(ep: Episode) -> list[str]:
             who = f" {e(shorten(line.speaker, 14))}" if line.speaker else ""
             lines.append(
                 f"  {title} {e(line.timestamp or line.utterance_id)}{who} {e(codes)}: "
-                f"“{e(shorten(line.quote, 70))}”"
+                f"“{e(shorten(line.quote, 70))}”" + (f" ({e(line.cue)})" if line.cue else "")
             )
     for line in group_evidence(ep.repairs)[:3]:
         codes = ", ".join(name for name, _ in line.codes)

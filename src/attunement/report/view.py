@@ -82,6 +82,7 @@ class EvidenceLine:
     speaker: str | None
     codes: list[tuple[str, float]]
     quote: str
+    cue: str | None = None
 
 
 def group_evidence(evidence: Sequence[Evidence]) -> list[EvidenceLine]:
@@ -91,7 +92,7 @@ def group_evidence(evidence: Sequence[Evidence]) -> list[EvidenceLine]:
         line = lines.get(ev.utterance_id)
         if line is None:
             lines[ev.utterance_id] = EvidenceLine(
-                ev.utterance_id, ev.timestamp, ev.speaker, [], ev.quote
+                ev.utterance_id, ev.timestamp, ev.speaker, [], ev.quote, ev.cue
             )
             line = lines[ev.utterance_id]
         line.codes.append((code_label(ev.code), ev.probability))
