@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +42,6 @@ class Timings:
     diarize: float = 0.0
     cues: float = 0.0
     audio_seconds: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def name_of(item: Path | bytes, given: str = "recording") -> str:

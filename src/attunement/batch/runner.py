@@ -213,10 +213,7 @@ class Coder:
             res.status = "skipped"
             res.utterances, res.episodes = _counts(done)
             return
-        session = read_session_bytes(data, path.name, **opts)
-        if item.meta:
-            merged = {**session.meta.model_dump(), **item.meta}  # validated: dates parsed
-            session.meta = type(session.meta).model_validate(merged)
+        session = read_session_bytes(data, path.name, **opts).with_meta(item.meta)
         session = analyze(session, pipeline=self.pipeline)
         write_parts(self.job, session, iid)
         res.status = "done"

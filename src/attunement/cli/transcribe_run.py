@@ -78,18 +78,23 @@ def _one(
     client: Sequence[str],
     max_seconds: float,
 ) -> Session:
+    from attunement.audio.transcribe import Progress as Report
     from attunement.audio.transcribe import transcribe
 
-    kwargs = {
-        "transcriber": asr,
-        "speakers": speakers,
-        "channels": channels,
-        "therapist": list(therapist) or None,
-        "client": list(client) or None,
-        "max_seconds": max_seconds,
-    }
+    def go(progress: Report | None) -> Session:
+        return transcribe(
+            list(paths),
+            transcriber=asr,
+            speakers=speakers,
+            channels=channels,
+            therapist=list(therapist) or None,
+            client=list(client) or None,
+            max_seconds=max_seconds,
+            progress=progress,
+        )
+
     if not sys.stderr.isatty():
-        return transcribe(paths, **kwargs)  # type: ignore[arg-type]
+        return go(None)
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -100,4 +105,4 @@ def _one(
         def progress(label: str, done: float, total: float) -> None:
             bar.update(task, total=total, completed=done, description=f"transcribing {label}")
 
-        return transcribe(paths, progress=progress, **kwargs)  # type: ignore[arg-type]
+        return go(progress)

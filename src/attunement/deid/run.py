@@ -25,13 +25,8 @@ REPORT = "deid_report.json"
 
 def _read(path: str, meta: dict[str, Any]) -> Any:
     from attunement.io import read_session
-    from attunement.model import SessionMeta
 
-    session = read_session(path)
-    if meta:
-        merged = {**session.meta.model_dump(exclude_none=True), **meta}
-        session = session.model_copy(update={"meta": SessionMeta.model_validate(merged)})
-    return session
+    return read_session(path).with_meta(meta)
 
 
 def _group_key(path: str, session: Any, group_by: str, order: int) -> str:

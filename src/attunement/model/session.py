@@ -11,7 +11,7 @@ that the JSON schema stays stable.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -208,6 +208,13 @@ class Session(BaseModel):
         return self
 
     # --- navigation helpers -------------------------------------------------------
+    def with_meta(self, meta: Mapping[str, Any]) -> Session:
+        """This session with ``meta`` laid over its own (validated: dates parsed)."""
+        if not meta:
+            return self
+        merged = {**self.meta.model_dump(exclude_none=True), **meta}
+        return self.model_copy(update={"meta": SessionMeta.model_validate(merged)})
+
     def utterance(self, utterance_id: str) -> Utterance:
         for u in self.utterances:
             if u.id == utterance_id:
