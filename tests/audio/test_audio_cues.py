@@ -58,3 +58,54 @@ def test_a_turn_starting_well_inside_another_is_an_interruption() -> None:
     cues.attach(session, {}, None)
     assert session.utterances[1].features["interrupts"] == 1.0
     assert session.utterances[1].features["overlap_s"] == pytest.approx(1.0)
+
+
+def _coded(
+    times: list[tuple[str, float, float, str]], codes: dict[int, tuple[str, float, str]]
+) -> Session:
+    from attunement.analysis.context_rules import ContextRules
+    from attunement.model import Annotation
+
+    session = _session(times)
+    prev_end = None
+    for u in session.utterances:
+        if prev_end is not None:
+            u.features["pause_before_s"] = u.start - prev_end
+        prev_end = u.end
+    for i, (code, p, source) in codes.items():
+        session.utterances[i].annotations.append(
+            Annotation(code=code, probability=p, source=source)
+        )
+    return ContextRules()(session)
+
+
+def _pause_notes(session: Session) -> list[str]:
+    return [
+        u.id
+        for u in session.utterances
+        for a in u.annotations
+        if a.code == "W_MINIMAL" and "pause" in (a.note or "")
+    ]
+
+
+def test_the_pause_rule_needs_the_therapist_just_before() -> None:
+    alone = _coded([("T", 0, 2, "what was that like for you"), ("C", 5, 5.5, "fine")], {})
+    assert _pause_notes(alone) == ["u1"]
+    # a second client answering the first after a pause is not the client going quiet
+    couple = _coded(
+        [
+            ("T", 0, 2, "what was that like"),
+            ("C", 2.5, 6, "it was a hard week for both of us"),
+            ("C", 9, 9.4, "yeah"),
+        ],
+        {},
+    )
+    assert _pause_notes(couple) == []
+
+
+def test_the_pause_rule_never_lowers_a_code_or_overrides_a_human() -> None:
+    times = [("T", 0, 2, "what was that like for you"), ("C", 5, 5.5, "fine")]
+    strong = _coded(times, {1: ("W_MINIMAL", 0.95, "coding@1")})
+    assert strong.utterances[1].effective()["W_MINIMAL"].probability == 0.95
+    human = _coded(times, {1: ("W_DENIAL", 1.0, "human")})
+    assert "W_MINIMAL" not in human.utterances[1].effective()

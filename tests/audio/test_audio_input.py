@@ -161,3 +161,64 @@ def test_an_upload_is_decoded_from_memory(spoken: Path, tmp_path: Path) -> None:
     assert session.source == "upload.wav" and session.format == "audio"
     assert len(session.speakers) == 2
     assert set(Path("/tmp").iterdir()) - before == set()  # nothing written
+
+
+def test_nothing_is_sent_or_left_behind(spoken: Path, tmp_path: Path) -> None:
+    """ONNX Runtime (the VAD) would write a device id and send usage events; the hub
+    client would look for files online. A run leaves no file outside --out."""
+    import os
+    import subprocess
+    import sys
+
+    home, tmp, out = tmp_path / "home", tmp_path / "tmp", tmp_path / "out"
+    home.mkdir()
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ORT_", "HF_"))}
+    env.update(HOME=str(home), TMPDIR=str(tmp), XDG_CACHE_HOME=str(home / ".cache"))
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "attunement.cli.main",
+            "transcribe",
+            str(spoken / "stereo.wav"),
+            "--out",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    left = [p for p in (*home.rglob("*"), *tmp.rglob("*")) if p.is_file()]
+    assert left == []
+    assert [p.name for p in out.iterdir()] == ["stereo.json"]
+
+
+def test_a_model_folder_missing_its_tokenizer_is_refused_offline(
+    tmp_path: Path, spoken: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from attunement.audio.asr import bundled_model
+
+    model = tmp_path / "my-model"
+    model.mkdir()
+    for name in ("model.bin", "config.json"):
+        (model / name).symlink_to(bundled_model() / name)
+    err = _fails(["transcribe", str(spoken / "stereo.wav"), "--asr-model", str(model)], capsys)
+    assert "no tokenizer.json" in err
+
+
+def test_split_needs_stereo(spoken: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _fails(["transcribe", str(spoken / "mixed.wav"), "--channels", "split"], capsys)
+    assert "needs a stereo file" in err
+
+
+def test_tracks_of_the_same_name_stay_two_speakers(spoken: Path, tmp_path: Path) -> None:
+    from attunement.audio.transcribe import transcribe
+
+    for who in ("therapist", "client"):
+        (tmp_path / who).mkdir()
+        (tmp_path / who / "audio.wav").write_bytes((spoken / f"{who}.wav").read_bytes())
+    session = transcribe([tmp_path / "therapist" / "audio.wav", tmp_path / "client" / "audio.wav"])
+    assert sorted(s.id for s in session.speakers) == ["audio", "audio (2)"]

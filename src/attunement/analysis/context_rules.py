@@ -40,10 +40,11 @@ Rules (thresholds are constructor parameters, defaults below):
    ``short_turn_words`` (3) words the corroboration is required whatever the probability.
    Demoted turns are listed in ``metrics["context"]["boundary_unconfirmed"]`` so a
    clinician can still check them.
-7. A client's minimal answer after a long pause (sessions from recordings) is a
-   ``W_MINIMAL`` candidate: :mod:`attunement.analysis.vocal`.
 6. Any remaining ``F_BOUNDARY`` is listed for escalation (``metrics["context"]["escalate"]``);
    the episodes analyzer flags its episode ``ESCALATE`` and suggests consultation, not repair.
+7. A client's minimal answer after a long pause (sessions from recordings) is a
+   ``W_MINIMAL`` candidate: :mod:`attunement.analysis.vocal`. It never lowers the text
+   model's probability and never touches a turn a human coded.
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ class ContextRules(Analyzer):
         for i, u in enumerate(utts):
             eff = effective(u)
             if u.role is Role.CLIENT:
-                self._client_rules(u, last_therapist, eff, kw, count)
+                self._client_rules(u, last_therapist, eff, kw, count, utts[i - 1] if i else None)
                 if recent_clients.maxlen:
                     recent_clients.append(u)
                 continue
@@ -291,6 +292,7 @@ class ContextRules(Analyzer):
         eff: dict[str, Annotation],
         kw: ContextKeywords,
         count: Any,
+        before: Utterance | None = None,
     ) -> None:
         """Minimal answers in context, and the derived termination / boundary flags."""
         th = self.marker_threshold
@@ -313,10 +315,21 @@ class ContextRules(Analyzer):
                     "is expected, not withdrawal",
                 )
                 count(f"w_minimal_after_{kind}")
-        heard = minimal_after_pause(u, prev, self._invitation(prev) if prev else "other")
-        if heard is not None and (wm is None or wm.source != "human"):
-            self._add(u, "W_MINIMAL", *heard)
-            count("w_minimal_after_pause")
+        # the pause is measured from the utterance just before: it must be the therapist's
+        heard = minimal_after_pause(u, before, self._invitation(before) if before else "other")
+        human = any(a.source == "human" for a in u.annotations)
+        if heard is not None and not human:  # a human's coding of the turn stands
+            model_p = max(
+                (
+                    a.probability
+                    for a in u.annotations
+                    if a.code == "W_MINIMAL" and not a.source.startswith(SOURCE_PREFIX)
+                ),
+                default=0.0,
+            )
+            if heard[0] > model_p:  # never lowers what the text model found
+                self._add(u, "W_MINIMAL", *heard)
+                count("w_minimal_after_pause")
         text = spoken(u.text)
         term = eff.get("TERMINATION_RISK")
         term_p = term.probability if term else 0.0

@@ -20,6 +20,25 @@ import numpy as np
 from attunement.audio.decode import EXTRA_HINT, RATE
 from attunement.errors import AttunementError
 
+#: a model folder must hold these: with a file missing, faster-whisper would fetch it from
+#: the Hugging Face hub
+MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
+
+
+def offline() -> None:
+    """No network, no telemetry: the hub client is told it is offline, and ONNX Runtime
+    (which runs the VAD) is kept from sending usage events and writing its device id."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    try:
+        import onnxruntime
+    except ImportError:
+        return
+    disable = getattr(onnxruntime, "disable_telemetry_events", None)
+    if callable(disable):
+        disable()
+
+
 #: pauses shorter than this do not split speech regions (ms)
 MIN_SILENCE_MS = 300
 #: long recordings are processed in pieces of about this length (bounded memory)
@@ -38,6 +57,7 @@ def speech_regions(
     samples: np.ndarray, min_silence_ms: int = MIN_SILENCE_MS
 ) -> list[tuple[float, float]]:
     """(start, end) seconds of speech in one channel (Silero VAD, bundled ONNX model)."""
+    offline()
     try:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
     except ImportError:
@@ -81,15 +101,24 @@ def bundled_model() -> Path:
 
 @cache
 def _model(path: str, threads: int) -> object:
+    offline()
     try:
         from faster_whisper import WhisperModel
     except ImportError:
         raise AttunementError(EXTRA_HINT) from None
-    if not (Path(path) / "model.bin").is_file():
+    missing = [f for f in MODEL_FILES if not (Path(path) / f).is_file()]
+    if missing:
         raise AttunementError(
-            "not a CTranslate2 Whisper model folder (no model.bin)", where=Path(path).name
+            f"not a CTranslate2 Whisper model folder (no {', '.join(missing)})",
+            where=Path(path).name,
         )
-    return WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=threads)
+    try:
+        return WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=threads)
+    except (RuntimeError, ValueError, OSError):
+        raise AttunementError(
+            "the Whisper model in this folder cannot be loaded (damaged or another format)",
+            where=Path(path).name,
+        ) from None
 
 
 class Transcriber:

@@ -5,8 +5,10 @@ frames, trained for speaker verification; Apache-2.0). Its weights are read from
 installed ``resemblyzer`` package; the small network is defined here so that the package's
 own audio helpers (which need ``webrtcvad`` and an old ``setuptools``) are never
 imported. Speech regions are cut into windows of 1.6 s (shorter regions are embedded
-whole), the windows are clustered (agglomerative, cosine), and the number of speakers is
-``speakers`` or the count with the best silhouette between 2 and 6.
+whole), the windows are clustered (agglomerative, Ward, on unit vectors), and the number
+of speakers is ``speakers`` or the count with the best silhouette between 2 and 6; a voice
+found in under 3 % of the windows joins the nearest one, and two voices more alike than
+:data:`SAME_VOICE` are one.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from attunement.errors import AttunementError
 
 WINDOW_S = 1.6
 STEP_S = 0.8
-MIN_REGION_S = 0.3
+MIN_REGION_S = 0.15
+#: a voice found in fewer than this share of the windows joins the nearest one
+MIN_SHARE = 0.03
 MAX_SPEAKERS = 6
 BATCH = 64
 #: at most this many windows are clustered (≈ 27 minutes of speech); the rest are assigned
@@ -126,34 +130,65 @@ def _windows(regions: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
+def _fit(vectors: np.ndarray, k: int) -> np.ndarray:
+    from sklearn.cluster import AgglomerativeClustering
+
+    # Ward on unit vectors: balanced clusters, so one odd window does not become a voice
+    labels: np.ndarray = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(vectors)
+    return labels
+
+
+def _merge_small(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Clusters of fewer than :data:`MIN_SHARE` of the windows (at least 2) join the
+    nearest other voice."""
+    least = max(2, int(MIN_SHARE * len(labels)))
+    while True:
+        sizes = {int(k): int((labels == k).sum()) for k in set(labels.tolist())}
+        small = [k for k, size in sizes.items() if size < least]
+        if not small or len(sizes) <= 1:
+            return labels
+        k = min(small, key=lambda c: sizes[c])
+        others = [c for c in sizes if c != k]
+        centre = vectors[labels == k].mean(axis=0)
+        nearest = max(others, key=lambda c: float(vectors[labels == c].mean(axis=0) @ centre))
+        labels = np.where(labels == k, nearest, labels)
+
+
 def cluster(vectors: np.ndarray, speakers: int | None) -> tuple[np.ndarray, float | None]:
     """Cluster labels, and the silhouette of the chosen count (None when given)."""
-    from sklearn.cluster import AgglomerativeClustering
     from sklearn.metrics import silhouette_score
 
     n = len(vectors)
     if speakers == 1 or n < 2:
         return np.zeros(n, dtype=int), None
-    if speakers is not None or n < 4:
-        k = min(speakers or 2, n)
-        model = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average")
-        return model.fit_predict(vectors), None
+    if speakers is not None:
+        return _fit(vectors, min(speakers, n)), None
     best: tuple[float, np.ndarray] | None = None
-    for k in range(2, min(MAX_SPEAKERS, n - 1) + 1):
-        labels = AgglomerativeClustering(
-            n_clusters=k, metric="cosine", linkage="average"
-        ).fit_predict(vectors)
-        score = float(silhouette_score(vectors, labels, metric="cosine"))
+    for k in range(2, max(2, min(MAX_SPEAKERS, n - 1)) + 1):
+        labels = _fit(vectors, k)
+        score = float(silhouette_score(vectors, labels)) if n > k else 0.0
         if best is None or score > best[0]:
             best = (score, labels)
     assert best is not None
-    labels = best[1]
-    if len(set(labels)) == 2:
-        a, b = (vectors[labels == k].mean(axis=0) for k in (0, 1))
-        similarity = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
-        if similarity > SAME_VOICE:
-            return np.zeros(n, dtype=int), best[0]
-    return labels, best[0]
+    return _merge_alike(vectors, _merge_small(vectors, best[1])), best[0]
+
+
+def _merge_alike(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Join the two most alike voices while their centroids are more alike than
+    :data:`SAME_VOICE` (cosine): one voice split in two is one voice."""
+    while True:
+        kinds = sorted(set(labels.tolist()))
+        if len(kinds) < 2:
+            return labels
+        cents = {k: vectors[labels == k].mean(axis=0) for k in kinds}
+        cents = {k: c / max(float(np.linalg.norm(c)), 1e-9) for k, c in cents.items()}
+        pairs = [
+            (float(cents[a] @ cents[b]), a, b) for i, a in enumerate(kinds) for b in kinds[i + 1 :]
+        ]
+        similarity, a, b = max(pairs)
+        if similarity <= SAME_VOICE:
+            return labels
+        labels = np.where(labels == b, a, labels)
 
 
 def diarize(

@@ -59,6 +59,17 @@ def _envelope(x: np.ndarray, step: int = 1600) -> np.ndarray:
     return env
 
 
+def _voice(samples: np.ndarray) -> np.ndarray:
+    """One channel to listen to: the only one, the live one when the other is silent,
+    else both mixed."""
+    levels = [float(np.sqrt(np.mean(c * c))) if c.size else 0.0 for c in samples]
+    if samples.shape[0] == 1 or min(levels) < 1e-4 <= max(levels):
+        one: np.ndarray = samples[int(np.argmax(levels))]
+        return one
+    mixed: np.ndarray = samples.mean(axis=0)
+    return mixed
+
+
 def separate_channels(decoded: Decoded) -> bool:
     """Does each channel of a stereo file carry its own voice?"""
     if decoded.samples.shape[0] < 2:
@@ -94,8 +105,10 @@ def transcribe(
     progress: Progress | None = None,
     timings: Timings | None = None,
     name: str | None = None,
+    tracks_given: bool = False,
 ) -> Session:
-    """One session from one recording, or from one track per participant."""
+    """One session from one recording, or from one track per participant (several
+    files, or ``tracks_given``: each file is one speaker)."""
     import time
 
     tm = timings or Timings()
@@ -107,15 +120,22 @@ def transcribe(
     tm.decode += time.perf_counter() - t0
     tracks: dict[str, np.ndarray] = {}
     mixed: np.ndarray | None = None
-    if len(paths) > 1:
+    if len(paths) > 1 or tracks_given:
         for i, (p, d) in enumerate(zip(paths, decoded, strict=True)):
-            label = _label(p) if isinstance(p, Path) else f"Track {i + 1}"
-            tracks[label] = d.samples.mean(axis=0)
-    elif channels == "split" or (channels == "auto" and separate_channels(decoded[0])):
+            label = base = _label(p) if isinstance(p, Path) else f"Track {i + 1}"
+            n = 1
+            while label in tracks:  # two files of one name in different folders
+                n += 1
+                label = f"{base} ({n})"
+            tracks[label] = _voice(d.samples)
+    elif channels == "split":
+        if decoded[0].samples.shape[0] != 2:
+            raise TranscriptError("--channels split needs a stereo file", where=name)
+        tracks = {f"Channel {i + 1}": decoded[0].samples[i] for i in range(2)}
+    elif channels == "auto" and separate_channels(decoded[0]):
         tracks = {f"Channel {i + 1}": decoded[0].samples[i] for i in range(2)}
     else:
-        only = decoded[0].samples
-        mixed = only[0] if only.shape[0] == 1 else only.mean(axis=0)
+        mixed = _voice(decoded[0].samples)
     tm.audio_seconds = max(d.seconds for d in decoded)
     words: list[tuple[str, Word]] = []
     sources: dict[str, np.ndarray | None] = dict(tracks) or {"mixed": mixed}

@@ -49,7 +49,10 @@ def run(
     results = []
     for paths in groups:
         results.append(
-            (paths[0], _one(paths, asr, speakers, channels, therapist, client, max_seconds))
+            (
+                paths[0],
+                _one(paths, asr, speakers, channels, therapist, client, max_seconds, tracks),
+            )
         )
     rendered = []
     for first, session in results:
@@ -77,6 +80,7 @@ def _one(
     therapist: Sequence[str],
     client: Sequence[str],
     max_seconds: float,
+    tracks_given: bool,
 ) -> Session:
     from attunement.audio.transcribe import Progress as Report
     from attunement.audio.transcribe import transcribe
@@ -91,6 +95,7 @@ def _one(
             client=list(client) or None,
             max_seconds=max_seconds,
             progress=progress,
+            tracks_given=tracks_given,
         )
 
     if not sys.stderr.isatty():

@@ -64,6 +64,7 @@ def read_session_bytes(
     fmt: str | None = None,
     columns: Mapping[str, str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    audio: Mapping[str, Any] | None = None,
 ) -> Session:
     """Like :func:`read_session` for bytes already in memory; ``name`` is the file name
     used for ``Session.source``, format detection by extension, and error messages."""
@@ -71,7 +72,7 @@ def read_session_bytes(
     if len(data) > max_bytes:
         raise source.error(_too_big(len(data), max_bytes))
     if fmt in (None, "audio") and _sniff_audio(data[:16]):
-        return _transcribe(data, therapist, client, {}, name)
+        return _transcribe(data, therapist, client, audio or {}, name)
     therapists, clients = _names(therapist), _names(client)
     reader = reader_for(source, fmt)
     parsed = reader.read(source, ReadOptions(columns=columns, max_bytes=max_bytes))
