@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
     @app.command("analyze")
     def analyze_cmd(
         files: list[Path] = typer.Argument(
-            ..., help="Transcript files or folders (folders: every transcript inside, sorted)."
+            ..., help="Transcripts or recordings, or folders (every one inside, sorted)."
         ),
         therapist: list[str] = typer.Option(
             [], "--therapist", help="Speaker label of a therapist (repeatable)."
@@ -89,7 +89,8 @@ def register(app: typer.Typer) -> None:
             None, "--asr-model", help="Recordings: a CTranslate2 Whisper model folder."
         ),
     ) -> None:
-        """Analyze transcripts: rupture markers, empathy and repair, metrics, episodes."""
+        """Analyze transcripts or recordings: rupture markers, empathy and repair, metrics,
+        episodes (recordings are transcribed on this machine first, docs/audio.md)."""
         from attunement.analysis.base import PipelineContext
         from attunement.analysis.pipeline import available, build_pipeline
         from attunement.io import READERS
