@@ -19,24 +19,11 @@ import numpy as np
 
 from attunement.audio.decode import EXTRA_HINT, RATE
 from attunement.errors import AttunementError
+from attunement.offline import no_onnx_telemetry
 
 #: a model folder must hold these: with a file missing, faster-whisper would fetch it from
 #: the Hugging Face hub
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
-
-
-def offline() -> None:
-    """No network, no telemetry: the hub client is told it is offline, and ONNX Runtime
-    (which runs the VAD) is kept from sending usage events and writing its device id."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
-    try:
-        import onnxruntime
-    except ImportError:
-        return
-    disable = getattr(onnxruntime, "disable_telemetry_events", None)
-    if callable(disable):
-        disable()
 
 
 #: pauses shorter than this do not split speech regions (ms)
@@ -57,7 +44,7 @@ def speech_regions(
     samples: np.ndarray, min_silence_ms: int = MIN_SILENCE_MS
 ) -> list[tuple[float, float]]:
     """(start, end) seconds of speech in one channel (Silero VAD, bundled ONNX model)."""
-    offline()
+    no_onnx_telemetry()
     try:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
     except ImportError:
@@ -101,7 +88,7 @@ def bundled_model() -> Path:
 
 @cache
 def _model(path: str, threads: int) -> object:
-    offline()
+    no_onnx_telemetry()
     try:
         from faster_whisper import WhisperModel
     except ImportError:

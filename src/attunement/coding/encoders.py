@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from attunement.errors import DependencyError, ModelError, missing_extra
+from attunement.offline import offline
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,7 @@ def cache_dir() -> Path:
 
 
 def _offline() -> None:
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    offline()
 
 
 @contextlib.contextmanager

@@ -10,14 +10,13 @@ Needs the ``deid`` extra.
 
 from attunement.deid.group import Replacement, find_group, replace_group
 from attunement.deid.patterns import TYPES, Span
-from attunement.deid.session import GroupResult, as_text, deidentify_group
+from attunement.deid.session import GroupResult, deidentify_group
 
 __all__ = [
     "TYPES",
     "GroupResult",
     "Replacement",
     "Span",
-    "as_text",
     "deidentify_group",
     "find_group",
     "replace_group",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from attunement.deid.engine import find
 from attunement.deid.lexicon import gazetteers, lists
-from attunement.deid.names import _PARTICLES, _stop, stopped
+from attunement.deid.names import _stop, cues, stopped
 from attunement.deid.patterns import Span
 from attunement.deid.placeholders import Pseudonyms
 from attunement.io.labels import role_word
@@ -68,7 +68,7 @@ def _words(text: str, spans: Sequence[Span]) -> set[str]:
         for w in text[s.start : s.end].lower().replace("’", "'").split():
             w = w.strip(".,")
             w = w[:-2] if w.endswith("'s") else w
-            if len(w) >= 2 and w not in titles and w not in _PARTICLES and not stopped(w):
+            if len(w) >= 2 and w not in titles and w not in cues().particles and not stopped(w):
                 out.add(w)
     return out
 

@@ -68,9 +68,13 @@ class NotIdentifiers(_Lists):
 
 class PersonCues(_Lists):
     relations: list[str]
-    before: list[str]
+    naming: list[str]
     titles: list[str]
-    introductions: list[str]
+    particles: list[str]
+
+
+class SpokenAddresses(_Lists):
+    stop_before: list[str]
 
 
 class Words(_Lists):
@@ -113,6 +117,7 @@ class DeidLists(BaseModel):
     person_after: AfterWords
     suffixes: Suffixes
     place_cues: Before
+    spoken_addresses: SpokenAddresses
     ages: Ages
     numbers: Numbers
     ids: Before

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Set
+from dataclasses import dataclass
 from functools import cache
 
 from attunement.deid.lexicon import (
@@ -36,30 +37,6 @@ _SENTENCE_END = re.compile(r"(?:[.!?:;\"“”()\[\]…\n]|--|—)\s*$")
 _TITLE_STOP = re.compile(r"\b([A-Za-z]{2,9})\.\s*$")
 #: how far back a sentence end is looked for (bounded: linear time on any input)
 _WINDOW = 24
-#: lower-case particles inside a name ("Ana de Souza", "Ibn al Farsi")
-_PARTICLES = frozenset(
-    {
-        "de",
-        "da",
-        "di",
-        "del",
-        "van",
-        "von",
-        "der",
-        "den",
-        "bin",
-        "al",
-        "el",
-        "la",
-        "le",
-        "du",
-        "dos",
-        "ibn",
-        "ap",
-        "of",
-        "mac",
-    }
-)
 
 
 def _bare(word: str) -> str:
@@ -73,25 +50,38 @@ def _stop() -> frozenset[str]:
     return frozenset(n.address_terms + n.calendar + n.groups + n.clinical + n.everyday)
 
 
+@dataclass(frozen=True)
+class Cues:
+    """The word lists of ``data/deid.toml`` as sets, built once per process."""
+
+    relations: frozenset[str]
+    naming: frozenset[str]
+    titles: frozenset[str]
+    particles: frozenset[str]
+    place_cues: frozenset[str]
+    after: frozenset[str]
+    strong_after: frozenset[str]
+    org_suffix: frozenset[str]
+    place_suffix: frozenset[str]
+    any_suffix: frozenset[str]
+
+
 @cache
-def _cues() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
-    pc = lists().person_cues
-    return (
-        frozenset(pc.relations),
-        frozenset(pc.before),
-        frozenset(pc.titles),
-        frozenset(lists().place_cues.before),
+def cues() -> Cues:
+    lx = lists()
+    pc, sx = lx.person_cues, lx.suffixes
+    return Cues(
+        relations=frozenset(pc.relations),
+        naming=frozenset(pc.naming),
+        titles=frozenset(pc.titles),
+        particles=frozenset(pc.particles),
+        place_cues=frozenset(lx.place_cues.before),
+        after=frozenset(w for w in lx.person_after.words if " " not in w),
+        strong_after=frozenset(lx.person_after.strong),
+        org_suffix=frozenset(sx.organization),
+        place_suffix=frozenset(sx.place),
+        any_suffix=frozenset(sx.organization) | frozenset(sx.place),
     )
-
-
-@cache
-def _after() -> frozenset[str]:
-    return frozenset(w for w in lists().person_after.words if " " not in w)
-
-
-@cache
-def _strong_after() -> frozenset[str]:
-    return frozenset(lists().person_after.strong)
 
 
 def _possessive(word: str) -> bool:
@@ -138,7 +128,7 @@ class _Tokens:
             return True
         before = self.text[max(0, start - _WINDOW) : start]
         title = _TITLE_STOP.search(before)
-        if title and title.group(1).lower() in _cues()[2]:
+        if title and title.group(1).lower() in cues().titles:
             return False
         return bool(_SENTENCE_END.search(before))
 
@@ -149,7 +139,7 @@ class _Tokens:
         """Only a space between word i-1 and word i (or a title's full stop and a space:
         "Mrs. Baker")."""
         gap = self.text[self.items[i - 1][1] : self.items[i][0]]
-        return gap == " " or (gap == ". " and self.lower(i - 1) in _cues()[2])
+        return gap == " " or (gap == ". " and self.lower(i - 1) in cues().titles)
 
 
 def _person_word(w: str, g: Gazetteers, known: Set[str]) -> bool:
@@ -160,11 +150,8 @@ def find_names(text: str, known: Set[str] = frozenset()) -> Iterator[Span]:
     """Person, place and organisation names in one utterance; ``known`` holds lower-case
     name words already found for this client."""
     g = gazetteers()
-    stop = _stop()
-    relations, _, titles, place_cues = _cues()
-    after = _after()
-    suffix = lists().suffixes
-    org_suffix, place_suffix = frozenset(suffix.organization), frozenset(suffix.place)
+    c = cues()
+    relations, titles = c.relations, c.titles
     tk = _Tokens(text)
     items = tk.items
     n = len(items)
@@ -184,14 +171,12 @@ def find_names(text: str, known: Set[str] = frozenset()) -> Iterator[Span]:
             and tk.joined(j)
             and (
                 (_is_cap(items[j][2]) and tk.lower(j) not in {"i", "i'm", "i've", "i'd", "i'll"})
-                or (tk.lower(j) in _PARTICLES and j + 1 < n and _is_cap(items[j + 1][2]))
+                or (tk.lower(j) in c.particles and j + 1 < n and _is_cap(items[j + 1][2]))
             )
         ):
             j += 1
         words = [tk.lower(k) for k in range(i, j)]
-        span = _classify_run(
-            tk, i, j, words, g, known, stop, titles, place_cues, after, org_suffix, place_suffix
-        )
+        span = _classify_run(tk, i, j, words, g, known, c)
         if span is not None:
             for k in range(i, j):
                 used[k] = True
@@ -223,12 +208,12 @@ def find_names(text: str, known: Set[str] = frozenset()) -> Iterator[Span]:
         cued = (
             related
             or prev in relations
-            or prev in {"named", "called"}
+            or prev in c.naming
             or (prev in titles and k > 0 and tk.joined(k))
-            or (nxt in after and not common and w in g.first_names)
+            or (nxt in c.after and not common and w in g.first_names)
         )
         if w in g.first_names and (
-            nxt in _strong_after() or (lower and _possessive(raw) and zipf(w) < 5.0)
+            nxt in c.strong_after or (lower and _possessive(raw) and zipf(w) < 5.0)
         ):
             yield Span(items[k][0], _end(items[k]), "PERSON", 0.65, "cue")
             continue
@@ -258,18 +243,18 @@ def find_names(text: str, known: Set[str] = frozenset()) -> Iterator[Span]:
             yield Span(*pos, "PERSON", 0.7, "cue")
         elif (
             raw.islower()
-            and nxt in place_suffix | org_suffix
+            and nxt in c.any_suffix
             and not common
             and (k + 1 < n and not used[k + 1] and tk.joined(k + 1) and not g.in_dictionary(w))
         ):
-            kind = "LOCATION" if nxt in place_suffix else "ORGANIZATION"
+            kind = "LOCATION" if nxt in c.place_suffix else "ORGANIZATION"
             used[k + 1] = True
             yield Span(items[k][0], _end(items[k + 1]), kind, 0.5, "lower-suffix")
         elif (
             raw.islower()
             and w in g.places
             and not common
-            and (prev in place_cues or not g.in_dictionary(w))
+            and (prev in c.place_cues or not g.in_dictionary(w))
         ):
             yield Span(*pos, "LOCATION", 0.5, "gazetteer")
 
@@ -300,14 +285,10 @@ def _classify_run(
     words: list[str],
     g: Gazetteers,
     known: Set[str],
-    stop: frozenset[str],
-    titles: frozenset[str],
-    place_cues: frozenset[str],
-    after: frozenset[str],
-    org_suffix: frozenset[str],
-    place_suffix: frozenset[str],
+    c: Cues,
 ) -> Span | None:
     items = tk.items
+    titles = c.titles
     # a title opens the run: the name is what follows it ("Dr Okafor")
     if words[0] in titles and j - i >= 2:
         return Span(items[i + 1][0], _end(items[j - 1]), "PERSON", 0.85, "title")
@@ -318,13 +299,13 @@ def _classify_run(
     last = words[-1]
     if last in {"day", "eve", "night", "weekend"}:
         return None  # a holiday: "Labor Day", "Burns Night"
-    if j - i >= 2 and last in org_suffix:
+    if j - i >= 2 and last in c.org_suffix:
         return Span(start, end, "ORGANIZATION", 0.7, "org-suffix")
-    if j - i >= 2 and (last in place_suffix or words[0] in {"st", "saint", "mount", "lake"}):
+    if j - i >= 2 and (last in c.place_suffix or words[0] in {"st", "saint", "mount", "lake"}):
         return Span(start, end, "LOCATION", 0.7, "place-suffix")
     prev = tk.lower(i - 1)
     place = phrase in g.places and (
-        j - i >= 2 or prev in place_cues or words[0] not in g.first_names
+        j - i >= 2 or prev in c.place_cues or words[0] not in g.first_names
     )
     if place and not (tk.initial(i) and g.is_common(phrase)):
         return Span(start, end, "LOCATION", 0.65, "gazetteer")
@@ -334,7 +315,7 @@ def _classify_run(
         if j - i == 1:
             nxt = tk.lower(j)
             raw = items[i][2]
-            strong = nxt in _strong_after() or _possessive(raw)
+            strong = nxt in c.strong_after or _possessive(raw)
             if first in known and (not g.is_common(first) or strong):
                 return Span(start, end, "PERSON", 0.8, "known")
             if first in g.first_names and strong:
@@ -342,7 +323,7 @@ def _classify_run(
             if (
                 _person_word(first, g, known)
                 and not g.is_common(first)
-                and (first not in g.lower_words or nxt in after)
+                and (first not in g.lower_words or nxt in c.after)
             ):
                 return Span(start, end, "PERSON", 0.6, "gazetteer")
             if g.is_rare(first):

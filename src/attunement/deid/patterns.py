@@ -74,39 +74,6 @@ _SPOKEN_AT = re.compile(
     rf"(?:\s{{1,3}}dot\s{{1,3}}{_TLD}\b){{1,3}}",
     re.I,
 )
-#: words a spoken address never starts with (it starts after them)
-_LEFT_STOP = frozenset(
-    [
-        "is",
-        "it's",
-        "its",
-        "my",
-        "me",
-        "email",
-        "e-mail",
-        "address",
-        "on",
-        "at",
-        "to",
-        "the",
-        "a",
-        "and",
-        "or",
-        "website",
-        "site",
-        "page",
-        "called",
-        "it",
-        "was",
-        "send",
-        "write",
-        "find",
-        "search",
-        "look",
-        "go",
-        "check",
-    ]
-)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
@@ -205,12 +172,19 @@ def _group_span(m: re.Match[str], kind: str, score: float, source: str) -> Span:
     return Span(m.start(name), m.end(name), kind, score, source)
 
 
+@cache
+def _left_stop() -> frozenset[str]:
+    """Words a read-out address never starts with (it starts after them)."""
+    return frozenset(lists().spoken_addresses.stop_before)
+
+
 def _extend_left(text: str, start: int, most: int = 5) -> int:
     """Start of a read-out address: the words before ``start`` up to a stop word."""
+    stop = _left_stop()
     offset = max(0, start - 80)
     words = [m for m in re.finditer(r"[\w.'-]+", text[offset:start])]
     for taken, m in enumerate(reversed(words)):
-        if m.group().lower() in _LEFT_STOP or taken >= most:
+        if m.group().lower() in stop or taken >= most:
             break
         if text[offset + m.end() : start].strip(" "):  # punctuation between: stop
             break

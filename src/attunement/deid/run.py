@@ -68,7 +68,8 @@ def run_deid(
     use_presidio: bool = False,
 ) -> str:
     """De-identify every input; return a one-line summary (counts only)."""
-    from attunement.deid.session import as_text, deidentify_group
+    from attunement.deid.session import deidentify_group
+    from attunement.report.transcript import as_text
 
     if group_by not in GROUP_BY:
         raise AttunementError(f"--group-by must be one of {', '.join(GROUP_BY)}")

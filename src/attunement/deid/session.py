@@ -17,9 +17,6 @@ from attunement.deid.group import Replacement, replace_group
 from attunement.deid.lexicon import gazetteers
 from attunement.deid.placeholders import Pseudonyms
 from attunement.model import Session, SessionMeta, Speaker, Utterance
-from attunement.report.transcript import as_text
-
-__all__ = ["GroupResult", "SessionReport", "as_text", "deidentify_group"]
 
 
 @dataclass
